@@ -1,0 +1,62 @@
+using System.ComponentModel.DataAnnotations;
+using Gateway.Core.Plans;
+
+namespace Gateway.Core;
+
+/// <summary>Everything under the <c>Gateway</c> configuration section.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>The plan catalog, keyed by plan name.</summary>
+    public Dictionary<string, PlanOptions> Plans { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    public StorageOptions Storage { get; set; } = new();
+
+    public KeyOptions Keys { get; set; } = new();
+
+    public AdminOptions Admin { get; set; } = new();
+
+    public MeteringOptions Metering { get; set; } = new();
+}
+
+/// <summary>Where Table Storage is: a connection string (Azurite, development) or an endpoint reached with managed identity.</summary>
+public sealed class StorageOptions
+{
+    /// <summary>Connection string, e.g. Azurite's. Takes precedence over <see cref="TableEndpoint"/>.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Table service endpoint (https://account.table.core.windows.net) reached with DefaultAzureCredential.</summary>
+    public Uri? TableEndpoint { get; set; }
+
+    /// <summary>Prefix for every table name, so several deployments or test runs can share one account.</summary>
+    [RegularExpression("^[A-Za-z][A-Za-z0-9]{0,20}$|^$", ErrorMessage = "Gateway:Storage:TablePrefix must be letters and digits, starting with a letter.")]
+    public string TablePrefix { get; set; } = "";
+}
+
+public sealed class KeyOptions
+{
+    /// <summary>Environment part of the key prefix: keys look like <c>gw_{Environment}_...</c>.</summary>
+    [RegularExpression("^[a-z]{2,8}$", ErrorMessage = "Gateway:Keys:Environment must be 2 to 8 lowercase letters, such as 'live' or 'test'.")]
+    public string Environment { get; set; } = "live";
+
+    /// <summary>How long a verified key is served from memory before it is re-read from storage in the background.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Gateway:Keys:CacheRefresh must be between 00:00:01 and 01:00:00.")]
+    public TimeSpan CacheRefresh { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+public sealed class AdminOptions
+{
+    /// <summary>Bearer token for the admin API. Also read from GATEWAY_ADMIN_TOKEN.</summary>
+    public string? Token { get; set; }
+}
+
+public sealed class MeteringOptions
+{
+    /// <summary>How often usage aggregated in memory is written to Table Storage. A hard crash can lose at most this much.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00", ErrorMessage = "Gateway:Metering:FlushInterval must be between 00:00:00.050 and 00:05:00.")]
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Name of this gateway instance; the writer id of its usage rows starts with it.</summary>
+    public string? InstanceId { get; set; }
+}

@@ -1,0 +1,72 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Core;
+
+/// <summary>Checks the parts of <see cref="GatewayOptions"/> that data annotations cannot, naming the bad setting.</summary>
+public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Plans.Count == 0)
+        {
+            failures.Add("Gateway:Plans must define at least one plan.");
+        }
+
+        foreach (var (planName, plan) in options.Plans)
+        {
+            var at = $"Gateway:Plans:{planName}";
+            if (!PlanName().IsMatch(planName))
+            {
+                failures.Add($"{at}: plan names must be lowercase letters, digits and '-'.");
+            }
+
+            if (!(plan.RequestsPerSecond > 0) || double.IsInfinity(plan.RequestsPerSecond))
+            {
+                failures.Add($"{at}:RequestsPerSecond must be greater than 0 (was {plan.RequestsPerSecond}).");
+            }
+
+            if (plan.Burst < 1)
+            {
+                failures.Add($"{at}:Burst must be at least 1 (was {plan.Burst}).");
+            }
+
+            if (plan.MonthlyQuota < 0)
+            {
+                failures.Add($"{at}:MonthlyQuota must not be negative (was {plan.MonthlyQuota}).");
+            }
+
+            if (plan.PricePerMonth < 0 || plan.OveragePricePerThousand < 0)
+            {
+                failures.Add($"{at}: prices must not be negative.");
+            }
+
+            if (plan.RouteGroups.Count == 0)
+            {
+                failures.Add($"{at}:RouteGroups must name at least one route group.");
+            }
+
+            for (var i = 0; i < plan.RouteGroups.Count; i++)
+            {
+                if (!RouteGroupName().IsMatch(plan.RouteGroups[i] ?? ""))
+                {
+                    failures.Add($"{at}:RouteGroups:{i} '{plan.RouteGroups[i]}' must be lowercase letters, digits and '-'.");
+                }
+            }
+        }
+
+        if (options.Storage.ConnectionString is null && options.Storage.TableEndpoint is null)
+        {
+            failures.Add("Gateway:Storage: set either ConnectionString (Azurite, development) or TableEndpoint (Azure, managed identity).");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$")]
+    internal static partial Regex PlanName();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$")]
+    public static partial Regex RouteGroupName();
+}

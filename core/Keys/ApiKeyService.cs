@@ -1,0 +1,93 @@
+using Gateway.Core.Customers;
+using Gateway.Core.Plans;
+using Gateway.Core.Problems;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Core.Keys;
+
+/// <summary>A key as just created: the only time its plaintext exists outside the caller's hands.</summary>
+public sealed record IssuedApiKey(ApiKeyRecord Record, string Key);
+
+/// <summary>Issues, lists and changes the status of API keys; announces every change to the gateway caches.</summary>
+public sealed class ApiKeyService(
+    IApiKeyStore keys,
+    ICustomerStore customers,
+    PlanCatalog plans,
+    IKeyChangePublisher publisher,
+    IOptions<GatewayOptions> options,
+    TimeProvider time)
+{
+    private readonly ApiKeyFormat _format = new(options.Value.Keys.Environment);
+
+    public async Task<Outcome<IssuedApiKey>> IssueAsync(string? customerId, string? plan, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(customerId))
+        {
+            return ApiProblem.Invalid("customerId", "is required.");
+        }
+
+        if (!plans.TryGet(plan, out var found))
+        {
+            return ApiProblem.Invalid("plan", $"must be one of: {string.Join(", ", plans.All.Select(p => p.Name))}.");
+        }
+
+        if (await customers.FindAsync(customerId, cancellationToken) is null)
+        {
+            return ApiProblem.NotFound("Customer", customerId);
+        }
+
+        var (key, keyId) = _format.Generate();
+        var record = new ApiKeyRecord(
+            keyId,
+            customerId,
+            found.Name,
+            ApiKeyStatus.Active,
+            ApiKeyHash.Compute(key),
+            _format.Prefix + keyId,
+            time.GetUtcNow(),
+            null);
+        await keys.AddAsync(record, cancellationToken);
+        return new IssuedApiKey(record, key);
+    }
+
+    public async Task<Outcome<IReadOnlyList<ApiKeyRecord>>> ListAsync(string? customerId, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(customerId))
+        {
+            return ApiProblem.Invalid("customerId", "is required.");
+        }
+
+        if (await customers.FindAsync(customerId, cancellationToken) is null)
+        {
+            return ApiProblem.NotFound("Customer", customerId);
+        }
+
+        return new Outcome<IReadOnlyList<ApiKeyRecord>>(await keys.ListByCustomerAsync(customerId, cancellationToken), null);
+    }
+
+    public Task<Outcome<ApiKeyRecord>> RevokeAsync(string keyId, CancellationToken cancellationToken) =>
+        SetStatusAsync(keyId, ApiKeyStatus.Revoked, "revoked", cancellationToken);
+
+    public Task<Outcome<ApiKeyRecord>> SuspendAsync(string keyId, CancellationToken cancellationToken) =>
+        SetStatusAsync(keyId, ApiKeyStatus.Suspended, "suspended", cancellationToken);
+
+    public Task<Outcome<ApiKeyRecord>> ReactivateAsync(string keyId, CancellationToken cancellationToken) =>
+        SetStatusAsync(keyId, ApiKeyStatus.Active, "reactivated", cancellationToken);
+
+    private async Task<Outcome<ApiKeyRecord>> SetStatusAsync(string keyId, ApiKeyStatus status, string reason, CancellationToken cancellationToken)
+    {
+        var updated = await keys.SetStatusAsync(keyId, status, time.GetUtcNow(), cancellationToken);
+        if (updated is null)
+        {
+            return ApiProblem.NotFound("Key", keyId);
+        }
+
+        if (updated.Status != status)
+        {
+            return new ApiProblem(ProblemTypes.Conflict, "The key cannot change status.", 409, $"Key '{keyId}' is {updated.Status.ToString().ToLowerInvariant()} and cannot become {status.ToString().ToLowerInvariant()}.");
+        }
+
+        await publisher.PublishAsync(new KeyChange(keyId, updated.CustomerId, reason), cancellationToken);
+        return updated;
+    }
+}

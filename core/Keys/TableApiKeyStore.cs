@@ -1,0 +1,105 @@
+using Azure;
+using Azure.Data.Tables;
+using Gateway.Core.Storage;
+
+namespace Gateway.Core.Keys;
+
+/// <summary>Where API keys live.</summary>
+public interface IApiKeyStore
+{
+    Task<ApiKeyRecord?> FindAsync(string keyId, CancellationToken cancellationToken);
+
+    Task AddAsync(ApiKeyRecord key, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<ApiKeyRecord>> ListByCustomerAsync(string customerId, CancellationToken cancellationToken);
+
+    Task<ApiKeyRecord?> SetStatusAsync(string keyId, ApiKeyStatus status, DateTimeOffset at, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Keys in Table Storage: the record in <c>ApiKeys</c> (partition = key id, a point read on a cache miss) and an
+/// index row per key in <c>ApiKeysByCustomer</c> (partition = customer id). The index is written first, so a key
+/// record never exists without its index row; an index row without a record is skipped when listing.
+/// </summary>
+public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
+{
+    private const string RecordRowKey = "key";
+
+    public async Task<ApiKeyRecord?> FindAsync(string keyId, CancellationToken cancellationToken)
+    {
+        var response = await tables.ApiKeys.GetEntityIfExistsAsync<TableEntity>(keyId, RecordRowKey, cancellationToken: cancellationToken);
+        return response.HasValue ? ToRecord(response.Value!) : null;
+    }
+
+    public async Task AddAsync(ApiKeyRecord key, CancellationToken cancellationToken)
+    {
+        await tables.ApiKeysByCustomer.UpsertEntityAsync(new TableEntity(key.CustomerId, key.Id), TableUpdateMode.Replace, cancellationToken);
+        await tables.ApiKeys.AddEntityAsync(ToEntity(key), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<ApiKeyRecord>> ListByCustomerAsync(string customerId, CancellationToken cancellationToken)
+    {
+        var keys = new List<ApiKeyRecord>();
+        await foreach (var row in tables.ApiKeysByCustomer.QueryAsync<TableEntity>(e => e.PartitionKey == customerId, cancellationToken: cancellationToken))
+        {
+            if (await FindAsync(row.RowKey, cancellationToken) is { } key)
+            {
+                keys.Add(key);
+            }
+        }
+
+        return keys;
+    }
+
+    public async Task<ApiKeyRecord?> SetStatusAsync(string keyId, ApiKeyStatus status, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var response = await tables.ApiKeys.GetEntityIfExistsAsync<TableEntity>(keyId, RecordRowKey, cancellationToken: cancellationToken);
+            if (!response.HasValue)
+            {
+                return null;
+            }
+
+            var entity = response.Value!;
+            var current = ToRecord(entity);
+            if (current.Status == status || current.Status == ApiKeyStatus.Revoked)
+            {
+                return current;
+            }
+
+            entity["Status"] = status.ToString();
+            entity["StatusChangedAt"] = at;
+            try
+            {
+                await tables.ApiKeys.UpdateEntityAsync(entity, entity.ETag, TableUpdateMode.Replace, cancellationToken);
+                return ToRecord(entity);
+            }
+            catch (RequestFailedException e) when (e.Status == 412 && attempt < 5)
+            {
+                // Someone else changed the key meanwhile: read it again and re-apply.
+            }
+        }
+    }
+
+    private static TableEntity ToEntity(ApiKeyRecord key) => new(key.Id, RecordRowKey)
+    {
+        ["CustomerId"] = key.CustomerId,
+        ["Plan"] = key.Plan,
+        ["Status"] = key.Status.ToString(),
+        ["Hash"] = key.Hash,
+        ["DisplayPrefix"] = key.DisplayPrefix,
+        ["CreatedAt"] = key.CreatedAt,
+        ["StatusChangedAt"] = key.StatusChangedAt,
+    };
+
+    private static ApiKeyRecord ToRecord(TableEntity e) => new(
+        e.PartitionKey,
+        e.GetString("CustomerId"),
+        e.GetString("Plan"),
+        Enum.Parse<ApiKeyStatus>(e.GetString("Status")),
+        e.GetString("Hash"),
+        e.GetString("DisplayPrefix"),
+        e.GetDateTimeOffset("CreatedAt") ?? default,
+        e.GetDateTimeOffset("StatusChangedAt"));
+}

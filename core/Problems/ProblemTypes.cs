@@ -1,0 +1,54 @@
+namespace Gateway.Core.Problems;
+
+/// <summary>
+/// The stable <c>type</c> URIs of every RFC 9457 problem the gateway answers with. Clients switch on these;
+/// never change one once shipped. The README lists them with their meaning.
+/// </summary>
+public static class ProblemTypes
+{
+    private const string Base = "urn:gateway:problem:";
+
+    // Data plane (port 8080)
+    public const string MissingApiKey = Base + "missing-api-key";
+    public const string MalformedApiKey = Base + "malformed-api-key";
+    public const string InvalidApiKey = Base + "invalid-api-key";
+    public const string RevokedApiKey = Base + "revoked-api-key";
+    public const string KeySuspended = Base + "key-suspended";
+    public const string RouteNotInPlan = Base + "route-not-in-plan";
+    public const string RateLimited = Base + "rate-limited";
+    public const string QuotaExhausted = Base + "quota-exhausted";
+    public const string RouteNotFound = Base + "route-not-found";
+    public const string StorageUnavailable = Base + "storage-unavailable";
+
+    // Admin API (port 8081)
+    public const string InvalidRequest = Base + "invalid-request";
+    public const string AdminUnauthorized = Base + "admin-unauthorized";
+    public const string NotFound = Base + "not-found";
+    public const string Conflict = Base + "conflict";
+}
+
+/// <summary>An RFC 9457 problem as a value; hosts turn it into <c>application/problem+json</c>.</summary>
+public sealed record ApiProblem(string Type, string Title, int Status, string Detail)
+{
+    /// <summary>Field name → messages, for validation problems.</summary>
+    public IReadOnlyDictionary<string, string[]>? Errors { get; init; }
+
+    public static ApiProblem Invalid(string field, string message) =>
+        new(ProblemTypes.InvalidRequest, "The request is invalid.", 400, $"{field}: {message}")
+        {
+            Errors = new Dictionary<string, string[]> { [field] = [message] },
+        };
+
+    public static ApiProblem NotFound(string what, string id) =>
+        new(ProblemTypes.NotFound, $"{what} not found.", 404, $"No {what.ToLowerInvariant()} has the id '{id}'.");
+}
+
+/// <summary>The result of a control-plane operation: a value, or the problem that prevented it.</summary>
+public readonly record struct Outcome<T>(T? Value, ApiProblem? Problem)
+{
+    public bool Succeeded => Problem is null;
+
+    public static implicit operator Outcome<T>(T value) => new(value, null);
+
+    public static implicit operator Outcome<T>(ApiProblem problem) => new(default, problem);
+}

@@ -1,0 +1,110 @@
+using Gateway.Core.Customers;
+using Gateway.Core.Problems;
+
+namespace Gateway.Core.Usage;
+
+/// <summary>Usage a gateway process has counted but perhaps not yet written; reports add it so they are exact at once.</summary>
+public interface IUnflushedUsage
+{
+    /// <summary>The writer id of this process's usage rows.</summary>
+    string Writer { get; }
+
+    /// <summary>This process's cumulative counts for a customer's cells in [fromHour, toHour).</summary>
+    IEnumerable<UsageCount> Counts(string customerId, int fromHour, int toHour);
+}
+
+public enum UsageGranularity
+{
+    Hour,
+    Day,
+}
+
+public sealed record UsageBucket(DateTimeOffset Start, string RouteGroup, string StatusClass, long Count);
+
+/// <summary>Calls in a period. <c>Total</c> counts forwarded (billable) calls; gateway rejections are in <c>Rejected</c>.</summary>
+public sealed record UsageReport(
+    string CustomerId,
+    string? KeyId,
+    DateTimeOffset From,
+    DateTimeOffset To,
+    string Granularity,
+    long Total,
+    long Rejected,
+    IReadOnlyList<UsageBucket> Buckets);
+
+/// <summary>Builds usage reports from the usage table plus what this process has not flushed yet.</summary>
+public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IEnumerable<IUnflushedUsage> unflushed)
+{
+    /// <summary>The longest period one report may span.</summary>
+    public static readonly TimeSpan MaxPeriod = TimeSpan.FromDays(366);
+
+    public async Task<Outcome<UsageReport>> ReportAsync(
+        string customerId,
+        string? keyId,
+        DateTimeOffset from,
+        DateTimeOffset to,
+        UsageGranularity granularity,
+        CancellationToken cancellationToken)
+    {
+        if (to <= from)
+        {
+            return ApiProblem.Invalid("to", "must be later than 'from'.");
+        }
+
+        if (to - from > MaxPeriod)
+        {
+            return ApiProblem.Invalid("to", $"the period may span at most {MaxPeriod.TotalDays} days.");
+        }
+
+        if (await customers.FindAsync(customerId, cancellationToken) is null)
+        {
+            return ApiProblem.NotFound("Customer", customerId);
+        }
+
+        var fromHour = UsageCalendar.HourOf(from);
+        var toHour = UsageCalendar.HourOf(to.AddTicks(-1)) + 1;
+
+        // The latest cumulative count per (cell, writer): rows from storage, overlaid by this process's memory.
+        var counts = new Dictionary<(UsageCell, string), long>();
+        await foreach (var count in table.ReadHoursAsync(customerId, fromHour, toHour, cancellationToken))
+        {
+            counts[(count.Cell, count.Writer)] = count.Count;
+        }
+
+        foreach (var source in unflushed)
+        {
+            foreach (var count in source.Counts(customerId, fromHour, toHour))
+            {
+                counts[(count.Cell, count.Writer)] = Math.Max(count.Count, counts.GetValueOrDefault((count.Cell, count.Writer)));
+            }
+        }
+
+        var buckets = new Dictionary<(int Start, string RouteGroup, CallOutcome Outcome), long>();
+        long total = 0, rejected = 0;
+        foreach (var ((cell, _), count) in counts)
+        {
+            if (keyId is not null && cell.KeyId != keyId)
+            {
+                continue;
+            }
+
+            var start = granularity == UsageGranularity.Day ? cell.Hour - (cell.Hour % 24) : cell.Hour;
+            var bucket = (start, cell.RouteGroup, cell.Outcome);
+            buckets[bucket] = buckets.GetValueOrDefault(bucket) + count;
+            if (cell.Outcome.IsForwarded())
+            {
+                total += count;
+            }
+            else
+            {
+                rejected += count;
+            }
+        }
+
+        var ordered = buckets
+            .OrderBy(b => b.Key.Start).ThenBy(b => b.Key.RouteGroup, StringComparer.Ordinal).ThenBy(b => b.Key.Outcome)
+            .Select(b => new UsageBucket(UsageCalendar.HourStart(b.Key.Start), b.Key.RouteGroup, b.Key.Outcome.Name(), b.Value))
+            .ToList();
+        return new UsageReport(customerId, keyId, from, to, granularity.ToString().ToLowerInvariant(), total, rejected, ordered);
+    }
+}

@@ -1,0 +1,68 @@
+using Gateway.Core.Usage;
+using Gateway.Proxy.Keys;
+using Gateway.Proxy.Problems;
+using Gateway.Proxy.Quotas;
+using Gateway.Proxy.Proxying;
+
+namespace Gateway.Proxy.Developer;
+
+/// <summary>A developer's view of its key: plan, this month's usage, and the rate limit. Never counted as a call.</summary>
+public sealed record DeveloperUsage(
+    string KeyId,
+    string Plan,
+    DateTimeOffset PeriodStart,
+    DateTimeOffset PeriodEnd,
+    long Used,
+    long Included,
+    long Remaining,
+    long Overage,
+    string OverQuota,
+    DeveloperRateLimit RateLimit,
+    IReadOnlyList<string> RouteGroups);
+
+public sealed record DeveloperRateLimit(double RequestsPerSecond, int Burst, int Remaining, int ResetSeconds);
+
+public static class DeveloperUsageApi
+{
+    public const string Path = "/_gateway/usage";
+
+    /// <summary><c>GET /_gateway/usage</c> on the data port, authenticated with the caller's own key.</summary>
+    public static void MapDeveloperUsage(this WebApplication app) => app.MapGet(Path, async (HttpContext context, ApiKeyVerifier verifier, QuotaLedger ledger, TimeProvider time) =>
+    {
+        var verification = await verifier.VerifyAsync(context.Request.Headers, context.RequestAborted);
+        var rejection = verification.Outcome switch
+        {
+            KeyVerificationOutcome.Verified or KeyVerificationOutcome.Suspended => (Rejection?)null,
+            KeyVerificationOutcome.Missing => Rejection.MissingKey,
+            KeyVerificationOutcome.Malformed => Rejection.MalformedKey,
+            KeyVerificationOutcome.Revoked => Rejection.RevokedKey,
+            _ => Rejection.UnknownKey,
+        };
+        if (rejection is { } refused)
+        {
+            await DataPlaneProblems.WriteAsync(context, refused);
+            return;
+        }
+
+        var caller = verification.Caller!;
+        var now = time.GetUtcNow();
+        var month = UsageCalendar.MonthOf(now);
+        var used = caller.QuotaPeriod(ledger, month).Used;
+        var plan = caller.Plan;
+        var rate = caller.RateLimit.Peek(time.GetTimestamp());
+        AdmissionMiddleware.WriteRateLimitHeaders(context.Response.Headers, caller.RateLimit, rate);
+        context.Response.Headers.CacheControl = "no-store";
+        await context.Response.WriteAsJsonAsync(new DeveloperUsage(
+            caller.KeyId,
+            plan.Name,
+            UsageCalendar.MonthStart(month),
+            UsageCalendar.MonthEnd(month),
+            used,
+            plan.MonthlyQuota,
+            Math.Max(0, plan.MonthlyQuota - used),
+            Math.Max(0, used - plan.MonthlyQuota),
+            plan.OverQuota.ToString().ToLowerInvariant(),
+            new DeveloperRateLimit(plan.RequestsPerSecond, plan.Burst, rate.Remaining, rate.SecondsUntilFull),
+            [.. plan.RouteGroups.Order(StringComparer.Ordinal)]));
+    });
+}

@@ -1,0 +1,115 @@
+using Azure;
+using Gateway.Core;
+using Gateway.Core.Keys;
+using Gateway.Core.Problems;
+using Gateway.Core.Storage;
+using Gateway.Core.Usage;
+using Gateway.Proxy.Admin;
+using Gateway.Proxy.Keys;
+using Gateway.Proxy.Metering;
+using Gateway.Proxy.Proxying;
+using Gateway.Proxy.Quotas;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Proxy.Hosting;
+
+/// <summary>The <c>AddXxx</c>/<c>MapXxx</c> steps Program.cs is made of.</summary>
+public static partial class GatewayServices
+{
+    /// <summary>Key verification, quotas and metering: the per-request state of the data plane.</summary>
+    public static IServiceCollection AddApiKeysAndMetering(this IServiceCollection services)
+    {
+        services.AddSingleton<QuotaLedger>();
+        services.AddSingleton<UsageRecorder>();
+        services.AddSingleton<IUnflushedUsage>(sp => sp.GetRequiredService<UsageRecorder>());
+        services.AddSingleton<ApiKeyVerifier>();
+        services.AddSingleton<IKeyChangeSink>(sp => sp.GetRequiredService<ApiKeyVerifier>());
+        services.AddSingleton<UsageFlushService>();
+        services.AddHostedService(sp => sp.GetRequiredService<UsageFlushService>());
+        services.AddHostedService<TableSetup>();
+        return services;
+    }
+
+    /// <summary>YARP with routes and clusters from <c>ReverseProxy</c> configuration and the identity transforms.</summary>
+    public static IServiceCollection AddGatewayProxy(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton<IValidateOptions<GatewayOptions>>(new RouteGroups.Validator(configuration));
+        services.AddReverseProxy()
+            .LoadFromConfig(configuration.GetSection("ReverseProxy"))
+            .AddTransforms<IdentityHeaders>();
+        return services;
+    }
+
+    /// <summary>The admin API's token authentication and the single policy its endpoints require.</summary>
+    public static IServiceCollection AddAdminApi(this IServiceCollection services)
+    {
+        services.AddOptions<GatewayOptions>()
+            .PostConfigure<IHostEnvironment>(AdminToken.Configure)
+            .Validate(o => AdminToken.Validate(o).Succeeded, "Gateway:Admin:Token (or GATEWAY_ADMIN_TOKEN) must be set to at least 16 characters.");
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, AdminTokenAuthenticationHandler>(AdminTokenAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(AdminTokenAuthenticationHandler.Policy, p => p.AddAuthenticationSchemes(AdminTokenAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
+        return services;
+    }
+
+    /// <summary>Faults become problem+json: storage outages 503 with a stable type, anything else a plain 500.</summary>
+    public static IServiceCollection AddGatewayProblems(this IServiceCollection services)
+    {
+        services.AddProblemDetails();
+        services.AddExceptionHandler<StorageFaultHandler>();
+        return services;
+    }
+
+    /// <summary>The gateway step inside YARP's pipeline, before load balancing and forwarding.</summary>
+    public static void MapGatewayProxy(this WebApplication app) =>
+        app.MapReverseProxy(pipeline => pipeline.UseMiddleware<AdmissionMiddleware>());
+
+    private sealed class StorageFaultHandler : IExceptionHandler
+    {
+        public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+        {
+            if (exception is not RequestFailedException || context.Response.HasStarted)
+            {
+                return false;
+            }
+
+            context.Response.StatusCode = 503;
+            context.Response.Headers.RetryAfter = "1";
+            await Results.Problem("Storage is unavailable. Retry shortly.", statusCode: 503, title: "Storage is unavailable.", type: ProblemTypes.StorageUnavailable)
+                .ExecuteAsync(context);
+            return true;
+        }
+    }
+
+    /// <summary>Creates missing tables before the gateway takes traffic, waiting up to a minute for storage to come up.</summary>
+    private sealed partial class TableSetup(GatewayTables tables, ILogger<TableSetup> logger) : IHostedService
+    {
+        private static readonly TimeSpan Patience = TimeSpan.FromMinutes(1);
+
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            var giveUpAt = DateTimeOffset.UtcNow + Patience;
+            while (true)
+            {
+                try
+                {
+                    await tables.EnsureCreatedAsync(cancellationToken);
+                    return;
+                }
+                catch (Exception e) when (e is RequestFailedException { Status: 0 } or AggregateException && DateTimeOffset.UtcNow < giveUpAt)
+                {
+                    LogWaiting(logger, e.Message);
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                }
+            }
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting for Table Storage: {Reason}")]
+        private static partial void LogWaiting(ILogger logger, string reason);
+    }
+}

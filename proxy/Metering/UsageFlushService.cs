@@ -1,0 +1,172 @@
+using Azure.Data.Tables;
+using Gateway.Core;
+using Gateway.Core.Usage;
+using Gateway.Proxy.Quotas;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Proxy.Metering;
+
+/// <summary>What one flush did.</summary>
+public readonly record struct FlushResult(int Rows, int Batches, int FailedBatches)
+{
+    public bool Complete => FailedBatches == 0;
+}
+
+/// <summary>
+/// Writes what <see cref="UsageRecorder"/> and <see cref="QuotaLedger"/> counted to the usage table: on an interval,
+/// and a last time on graceful shutdown (after Kestrel has drained in-flight requests). Only changed cells are
+/// written, grouped by partition into transactions of at most 100 rows, so table writes grow with the number of
+/// active cells, not with the request rate. Rows hold cumulative counts (upsert-replace): a batch that failed, or
+/// that succeeded without us hearing so, is simply written again with the newer count.
+/// On a hard crash, what was counted since the last successful flush (at most one interval) is lost.
+/// </summary>
+public sealed partial class UsageFlushService(
+    UsageRecorder recorder,
+    QuotaLedger ledger,
+    UsageTable table,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<UsageFlushService> logger) : BackgroundService
+{
+    private static readonly TimeSpan ShutdownFlushDeadline = TimeSpan.FromSeconds(15);
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+    private long _tableOperations;
+
+    /// <summary>Table transactions submitted since start (for the stats endpoint and benchmarks).</summary>
+    public long TableOperations => Interlocked.Read(ref _tableOperations);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.Metering.FlushInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await FlushAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        using var deadline = new CancellationTokenSource(ShutdownFlushDeadline);
+        while (!deadline.IsCancellationRequested)
+        {
+            try
+            {
+                if ((await FlushAsync(deadline.Token)).Complete)
+                {
+                    return;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(200), deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        LogShutdownFlushIncomplete(logger);
+    }
+
+    /// <summary>Writes every changed cell now. Safe to call at any time; concurrent calls run one after another.</summary>
+    public async Task<FlushResult> FlushAsync(CancellationToken cancellationToken)
+    {
+        await _flushing.WaitAsync(cancellationToken);
+        try
+        {
+            var pending = new Dictionary<string, List<(TableEntity Row, Action Done)>>(StringComparer.Ordinal);
+            foreach (var (cell, counter) in recorder.Cells)
+            {
+                var count = counter.Count;
+                if (count != counter.Flushed)
+                {
+                    Add(pending, UsageTable.HourRow(new UsageCount(cell, recorder.Writer, count)), () => counter.MarkFlushed(count));
+                }
+            }
+
+            foreach (var period in ledger.Periods)
+            {
+                var count = period.Local;
+                if (count != period.Flushed)
+                {
+                    Add(pending, UsageTable.MonthRow(period.CustomerId, period.KeyId, period.Month, recorder.Writer, count), () => period.MarkFlushed(count));
+                }
+            }
+
+            var result = await WriteAsync(pending, cancellationToken);
+            Forget();
+            return result;
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+
+    private static void Add(Dictionary<string, List<(TableEntity, Action)>> pending, TableEntity row, Action done)
+    {
+        if (!pending.TryGetValue(row.PartitionKey, out var rows))
+        {
+            pending[row.PartitionKey] = rows = [];
+        }
+
+        rows.Add((row, done));
+    }
+
+    private async Task<FlushResult> WriteAsync(Dictionary<string, List<(TableEntity Row, Action Done)>> pending, CancellationToken cancellationToken)
+    {
+        int rowsWritten = 0, batches = 0, failed = 0;
+        foreach (var rows in pending.Values)
+        {
+            foreach (var batch in rows.Chunk(UsageTable.MaxBatchSize))
+            {
+                batches++;
+                Interlocked.Increment(ref _tableOperations);
+                try
+                {
+                    await table.WriteBatchAsync([.. batch.Select(b => b.Row)], cancellationToken);
+                    foreach (var (_, done) in batch)
+                    {
+                        done();
+                    }
+
+                    rowsWritten += batch.Length;
+                }
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    // Left unmarked: the next flush writes these cells again, with their newer counts.
+                    failed++;
+                    LogBatchFailed(logger, batch.Length, e);
+                }
+            }
+        }
+
+        return new FlushResult(rowsWritten, batches, failed);
+    }
+
+    private void Forget()
+    {
+        var now = time.GetUtcNow();
+        recorder.Forget(beforeHour: UsageCalendar.HourOf(now) - 2);
+        var month = UsageCalendar.MonthOf(now);
+        foreach (var period in ledger.Periods)
+        {
+            if (period.Month < month && period.Flushed == period.Local)
+            {
+                ledger.Forget(period);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Rows} usage rows failed; they will be written with the next flush.")]
+    private static partial void LogBatchFailed(ILogger logger, int rows, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Usage could not be written completely before shutdown; counts since the last successful flush are lost.")]
+    private static partial void LogShutdownFlushIncomplete(ILogger logger);
+}

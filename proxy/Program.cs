@@ -1,0 +1,36 @@
+using Gateway.Core;
+using Gateway.Proxy.Admin;
+using Gateway.Proxy.Developer;
+using Gateway.Proxy.Hosting;
+
+await Program.Build(args).RunAsync();
+
+/// <summary>
+/// The gateway host. In single-node mode (the default) one process serves the data plane on port 8080 and the
+/// control plane on 8081, and runs the scheduled jobs, against Table Storage (Azurite locally).
+/// </summary>
+public partial class Program
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+
+        builder.AddGatewayListeners();
+        builder.Services.AddGatewayCore(builder.Configuration);
+        builder.Services.AddGatewayProblems();
+        builder.Services.AddApiKeysAndMetering();
+        builder.Services.AddGatewayProxy(builder.Configuration);
+        builder.Services.AddAdminApi();
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UsePlaneSeparation();
+        app.MapGatewayProxy();
+        app.MapDeveloperUsage();
+        app.MapAdminApi();
+        app.MapStatsApi();
+        app.MapRouteNotFound();
+        return app;
+    }
+}
