@@ -3,34 +3,37 @@ using Gateway.Proxy.Admin;
 using Gateway.Proxy.Developer;
 using Gateway.Proxy.Hosting;
 
-await Program.Build(args).RunAsync();
+await Gateway.Proxy.GatewayApp.Build(args).RunAsync();
 
-/// <summary>
-/// The gateway host. In single-node mode (the default) one process serves the data plane on port 8080 and the
-/// control plane on 8081, and runs the scheduled jobs, against Table Storage (Azurite locally).
-/// </summary>
-public partial class Program
+namespace Gateway.Proxy
 {
-    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>
+    /// The gateway host. In single-node mode (the default) one process serves the data plane on port 8080 and
+    /// the control plane on 8081 against Table Storage (Azurite locally). Tests build the very same app.
+    /// </summary>
+    public static class GatewayApp
     {
-        var builder = WebApplication.CreateBuilder(args);
-        configure?.Invoke(builder);
+        public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+        {
+            var builder = WebApplication.CreateBuilder(args);
+            configure?.Invoke(builder);
 
-        builder.AddGatewayListeners();
-        builder.Services.AddGatewayCore(builder.Configuration);
-        builder.Services.AddGatewayProblems();
-        builder.Services.AddApiKeysAndMetering();
-        builder.Services.AddGatewayProxy(builder.Configuration);
-        builder.Services.AddAdminApi();
+            builder.AddGatewayListeners();
+            builder.Services.AddGatewayCore(builder.Configuration);
+            builder.Services.AddGatewayProblems();
+            builder.Services.AddApiKeysAndMetering();
+            builder.Services.AddGatewayProxy(builder.Configuration);
+            builder.Services.AddAdminApi();
 
-        var app = builder.Build();
-        app.UseExceptionHandler();
-        app.UsePlaneSeparation();
-        app.MapGatewayProxy();
-        app.MapDeveloperUsage();
-        app.MapAdminApi();
-        app.MapStatsApi();
-        app.MapRouteNotFound();
-        return app;
+            var app = builder.Build();
+            app.UseExceptionHandler();
+            app.UsePlaneSeparation();
+            app.MapGatewayProxy();
+            app.MapDeveloperUsage();
+            app.MapAdminApi();
+            app.MapStatsApi();
+            app.MapRouteNotFound();
+            return app;
+        }
     }
 }

@@ -1,0 +1,8 @@
+using Gateway.Core;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.Services.AddGatewayCore(builder.Configuration);
+builder.Build().Run();

@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Tests.Infrastructure;
+
+/// <summary>A request as the upstream received it.</summary>
+public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string[]> Headers);
+
+/// <summary>
+/// A real Kestrel server standing in for the customer's API. It records what reaches it and answers 200 with a
+/// small JSON body, or the status in the path for <c>/status/{code}</c>.
+/// </summary>
+public sealed class TestUpstream : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestUpstream(WebApplication app, int port)
+    {
+        _app = app;
+        Address = $"http://127.0.0.1:{port}/";
+    }
+
+    public string Address { get; }
+
+    public ConcurrentQueue<ReceivedRequest> Received { get; } = new();
+
+    public static async Task<TestUpstream> StartAsync()
+    {
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var upstream = new TestUpstream(app, port);
+        app.Run(async context =>
+        {
+            upstream.Received.Enqueue(new ReceivedRequest(
+                context.Request.Method,
+                context.Request.Path + context.Request.QueryString,
+                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.Select(v => v ?? "").ToArray(), StringComparer.OrdinalIgnoreCase)));
+            var segments = context.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
+            context.Response.StatusCode = segments.Length >= 2 && segments[^2] == "status" && int.TryParse(segments[^1], out var code) ? code : 200;
+            await context.Response.WriteAsJsonAsync(new { path = context.Request.Path.Value, id = segments.LastOrDefault() });
+        });
+        await app.StartAsync();
+        return upstream;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
