@@ -25,10 +25,16 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<GatewayOptions>>(new NestedOptionsValidator());
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(new TableClientOptions
+        services.TryAddSingleton<TableRequestCounter>();
+        services.TryAddSingleton(sp =>
         {
-            // Fail fast enough that a storage outage shows up as 503s instead of piled-up requests.
-            Retry = { MaxRetries = 3, Delay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(2), NetworkTimeout = TimeSpan.FromSeconds(10) },
+            var options = new TableClientOptions
+            {
+                // Fail fast enough that a storage outage shows up as 503s instead of piled-up requests.
+                Retry = { MaxRetries = 3, Delay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(2), NetworkTimeout = TimeSpan.FromSeconds(10) },
+            };
+            options.AddPolicy(sp.GetRequiredService<TableRequestCounter>(), Azure.Core.HttpPipelinePosition.PerCall);
+            return options;
         });
         services.AddSingleton<PlanCatalog>();
         services.AddSingleton<GatewayTables>();

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: the full gateway vs plain YARP vs the upstream called directly. See bench/README.md.
+#
+#   bash bench/run.sh            full run (3 sessions, key/route-group scaling), about 15 minutes
+#   bash bench/run.sh --smoke    one short session, checks gateway/plain-YARP requests/s >= 0.8, about 1 minute
+#
+# Every setting below can be overridden by an environment variable of the same name (e.g. SESSIONS=5).
+# Pinning (2-core machine): the two proxies under test run on CPU 1 (PROXY_CPU); the upstream, wrk, the latency
+# client and Azurite share CPU 0 (LOAD_CPU). Only one proxy is loaded at a time, so each one has CPU 1 to itself
+# while measured, and the load side cannot steal cycles from it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+SMOKE=${SMOKE:-0}
+[[ "${1:-}" == "--smoke" ]] && SMOKE=1
+if [[ $SMOKE == 1 ]]; then
+  : "${SESSIONS:=1}" "${ROUNDS:=6}" "${ROUND_SECONDS:=2}" "${WARM_SECONDS:=4}" "${LATENCY_ROUNDS:=0}" "${SCALING:=0}"
+fi
+SESSIONS=${SESSIONS:-3}
+ROUNDS=${ROUNDS:-10}
+ROUND_SECONDS=${ROUND_SECONDS:-3}
+WARM_SECONDS=${WARM_SECONDS:-10}
+LATENCY_ROUNDS=${LATENCY_ROUNDS:-6}
+LATENCY_SECONDS=${LATENCY_SECONDS:-3}
+SCALING=${SCALING:-1}
+SCALING_KEYS=${SCALING_KEYS:-"1000 100000"}
+SCALING_ROUNDS=${SCALING_ROUNDS:-5}
+CONNECTIONS=${CONNECTIONS:-32}
+PROXY_CPU=${PROXY_CPU:-1}
+LOAD_CPU=${LOAD_CPU:-0}
+SMOKE_FLOOR=${SMOKE_FLOOR:-0.8}
+
+AZURITE_PORT=11002 UPSTREAM_PORT=15080 GATEWAY_PORT=18080 ADMIN_PORT=18081 PLAIN_PORT=18090 PLAIN_STATS_PORT=18091
+TOKEN=bench-admin-token-0123456789
+POSTS=/v1/posts/42
+ALL_GROUPS="/v1/posts/42,/v1/search?q=river&limit=1,/v1/users/7/posts?limit=1,/v1/archive?limit=1"
+out=$root/bench/out
+mkdir -p "$out"
+results=$out/results.tsv
+: >"$results"
+hz=$(getconf CLK_TCK)
+
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get update && apt-get install -y wrk" >&2; exit 1; }
+command -v taskset >/dev/null || { echo "taskset is missing (util-linux)" >&2; exit 1; }
+[[ -d node_modules/azurite ]] || npm ci --no-audit --no-fund
+# Azurite 3.37 ships the table service as dist/src/table/main.js (its "azurite-table" bin); older ones as azurite-table.js.
+azurite=node_modules/azurite/dist/src/table/main.js
+[[ -f $azurite ]] || azurite=node_modules/azurite/dist/src/azurite-table.js
+
+echo "== Build (Release)"
+dotnet build Gateway.sln -c Release -nologo -v quiet -clp:ErrorsOnly
+for p in PlainYarp LatencyClient; do dotnet build "bench/$p" -c Release -nologo -v quiet -clp:ErrorsOnly; done
+bin() { echo "$root/$1/bin/Release/net10.0/$2.dll"; }
+
+pids=()
+stop_all() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
+}
+trap stop_all EXIT INT TERM
+
+wait_port() { # port, seconds
+  for _ in $(seq 1 $(($2 * 10))); do (echo >/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done
+  echo "port $1 did not open within $2 s" >&2; return 1
+}
+
+start_processes() {
+  taskset -c "$LOAD_CPU" node "$azurite" --tableHost 127.0.0.1 --tablePort $AZURITE_PORT \
+    --inMemoryPersistence --skipApiVersionCheck --loose --silent &
+  pids+=($!)
+  taskset -c "$LOAD_CPU" dotnet "$(bin demo Gateway.DemoUpstream)" --Urls "http://127.0.0.1:$UPSTREAM_PORT" >"$out/upstream.log" 2>&1 &
+  upstream_pid=$!; pids+=($!)
+  wait_port $AZURITE_PORT 30
+
+  local destination="ReverseProxy__Clusters__social__Destinations__upstream__Address=http://127.0.0.1:$UPSTREAM_PORT/"
+  env "$destination" taskset -c "$PROXY_CPU" dotnet "$(bin bench/PlainYarp PlainYarp)" \
+    --DataPort $PLAIN_PORT --StatsPort $PLAIN_STATS_PORT >"$out/plain.log" 2>&1 &
+  plain_pid=$!; pids+=($!)
+
+  # exec: the subshell becomes the gateway process, so $! is the gateway's pid (for CPU time and for stopping it).
+  (cd proxy && exec env "$destination" \
+    Gateway__Storage__ConnectionString="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$AZURITE_PORT/devstoreaccount1;" \
+    Gateway__Admin__Token=$TOKEN \
+    Gateway__Listen__Address=127.0.0.1 Gateway__Listen__DataPort=$GATEWAY_PORT Gateway__Listen__AdminPort=$ADMIN_PORT \
+    Gateway__Plans__enterprise__RequestsPerSecond=10000000 Gateway__Plans__enterprise__Burst=10000000 \
+    Gateway__Plans__enterprise__MonthlyQuota=100000000000 \
+    taskset -c "$PROXY_CPU" dotnet "$(bin proxy Gateway.Proxy)" >"$out/gateway.log" 2>&1) &
+  gateway_pid=$!; pids+=($!)
+  wait_port $UPSTREAM_PORT 30; wait_port $PLAIN_PORT 30; wait_port $GATEWAY_PORT 60
+}
+
+admin() { # method path [json]
+  curl -sf -X "$1" "http://127.0.0.1:$ADMIN_PORT$2" -H "Authorization: Bearer $TOKEN" \
+    ${3:+-H "Content-Type: application/json" -d "$3"}
+}
+json_field() { grep -o "\"$1\":[^,}]*" | head -1 | cut -d: -f2- | tr -d '"'; }
+
+create_keys() { # count file
+  local customer
+  customer=$(admin POST /admin/v1/customers '{"name":"Bench","email":"bench@example.com"}' | json_field id)
+  if [[ $1 == 1 ]]; then
+    admin POST /admin/v1/keys "{\"customerId\":\"$customer\",\"plan\":\"enterprise\"}" | json_field key >"$2"
+  else
+    taskset -c "$LOAD_CPU" dotnet "$(bin bench/LatencyClient LatencyClient)" keys --admin "http://127.0.0.1:$ADMIN_PORT" \
+      --token $TOKEN --customer "$customer" --plan enterprise --count "$1" --parallel 32 --out "$2"
+  fi
+}
+
+# Sends every key once or more (each first sight is a storage read), in bounded 10-second runs.
+warm_keys() { # keys-file count
+  local seen=0 chunk
+  for _ in $(seq 1 30); do
+    chunk=$(load gateway 10 "$1" "$POSTS" | awk '/requests in/ {print $1}')
+    seen=$((seen + chunk))
+    (( seen >= $2 )) && return 0
+  done
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+gateway_stats() { admin GET /admin/v1/stats; }
+plain_stats() { curl -sf "http://127.0.0.1:$PLAIN_STATS_PORT/stats"; }
+
+url_of() {
+  case $1 in
+    direct) echo "http://127.0.0.1:$UPSTREAM_PORT" ;;
+    plain) echo "http://127.0.0.1:$PLAIN_PORT" ;;
+    gateway) echo "http://127.0.0.1:$GATEWAY_PORT" ;;
+  esac
+}
+pid_of() { case $1 in direct) echo "$upstream_pid" ;; plain) echo "$plain_pid" ;; gateway) echo "$gateway_pid" ;; esac; }
+
+load() { # target seconds keys-file paths -> wrk output
+  BENCH_KEYS_FILE=$3 BENCH_PATHS=$4 taskset -c "$LOAD_CPU" \
+    wrk -t1 -c"$CONNECTIONS" -d"$2"s --timeout 5s -s bench/wrk/keys.lua "$(url_of "$1")"
+}
+
+# One measured run of wrk against one target; appends a row to results.tsv:
+# session phase target round requests seconds rps proxy_cpu_s upstream_cpu_s alloc_bytes table_ops storage_requests non2xx
+measure() { # session phase target round keys-file paths
+  local target=$3 pid a0 a1 t0=0 t1=0 s0=0 s1=0 c0 c1 u0 u1 w
+  pid=$(pid_of "$target")
+  case $target in
+    gateway) a0=$(gateway_stats) ;;
+    plain) a0=$(plain_stats) ;;
+    direct) a0='{"allocatedBytes":0}' ;;
+  esac
+  c0=$(cpu_ticks "$pid"); u0=$(cpu_ticks "$upstream_pid")
+  w=$(load "$target" "$ROUND_SECONDS" "$5" "$6")
+  c1=$(cpu_ticks "$pid"); u1=$(cpu_ticks "$upstream_pid")
+  case $target in
+    gateway) a1=$(gateway_stats) ;;
+    plain) a1=$(plain_stats) ;;
+    direct) a1='{"allocatedBytes":0}' ;;
+  esac
+  if [[ $target == gateway ]]; then
+    t0=$(json_field tableOperations <<<"$a0"); t1=$(json_field tableOperations <<<"$a1")
+    s0=$(json_field storageRequests <<<"$a0"); s1=$(json_field storageRequests <<<"$a1")
+  fi
+  local requests seconds rps non2xx
+  requests=$(awk '/requests in/ {print $1}' <<<"$w")
+  seconds=$(awk '/requests in/ {gsub(/[s,]/, "", $4); print $4}' <<<"$w")
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$w")
+  non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$w"); non2xx=${non2xx:-0}
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$target" "$4" "$requests" "$seconds" "$rps" \
+    "$(awk -v a="$c0" -v b="$c1" -v hz="$hz" 'BEGIN {print (b - a) / hz}')" \
+    "$(awk -v a="$u0" -v b="$u1" -v hz="$hz" 'BEGIN {print (b - a) / hz}')" \
+    "$(($(json_field allocatedBytes <<<"$a1") - $(json_field allocatedBytes <<<"$a0")))" \
+    "$((t1 - t0))" "$((s1 - s0))" "$non2xx" | tee -a "$results"
+}
+
+# Rounds alternate the order of the targets, so drift (thermal, noisy neighbours) hits each one alike.
+rounds() { # session phase count keys-file paths targets...
+  local session=$1 phase=$2 count=$3 keys=$4 paths=$5; shift 5
+  local targets=("$@") r
+  for t in "${targets[@]}"; do load "$t" "$WARM_SECONDS" "$keys" "$paths" >/dev/null; done
+  for r in $(seq 1 "$count"); do
+    local order=("${targets[@]}")
+    (( r % 2 == 0 )) && order=($(printf '%s\n' "${targets[@]}" | tac))
+    for t in "${order[@]}"; do measure "$session" "$phase" "$t" "$r" "$keys" "$paths"; done
+  done
+}
+
+latency_rounds() { # session keys-file
+  local rate
+  rate=$(awk -F'\t' -v s="$1" '$1 == s && $2 == "1key-1group" && $3 == "plain" {print $7}' "$results" | sort -n |
+    awk '{a[NR] = $1} END {print int(a[int((NR + 1) / 2)] / 2)}')
+  echo "   latency at $rate requests/s (50 % of plain YARP's median maximum)"
+  local key targets=(direct plain gateway) r
+  key=$(head -1 "$2")
+  for r in $(seq 1 "$LATENCY_ROUNDS"); do
+    local order=("${targets[@]}")
+    (( r % 2 == 0 )) && order=(gateway plain direct)
+    for t in "${order[@]}"; do
+      local line
+      line=$(taskset -c "$LOAD_CPU" dotnet "$(bin bench/LatencyClient LatencyClient)" latency --url "$(url_of "$t")$POSTS" \
+        --rate "$rate" --duration "$LATENCY_SECONDS" --warmup 1 --key "$key" || true)
+      printf 'latency\t%s\t%s\t%s\t%s\t%s\n' "$1" "$t" "$r" "$rate" "$line" | tee -a "$out/latency.tsv"
+    done
+  done
+}
+
+: >"$out/latency.tsv"
+started=$(date +%s)
+for session in $(seq 1 "$SESSIONS"); do
+  echo "== Session $session of $SESSIONS: fresh Azurite, upstream, plain YARP and gateway"
+  start_processes
+  create_keys 1 "$out/keys-1.txt"
+  echo "   rounds: 1 key, 1 route group"
+  rounds "$session" 1key-1group "$ROUNDS" "$out/keys-1.txt" "$POSTS" direct plain gateway
+  (( LATENCY_ROUNDS > 0 )) && latency_rounds "$session" "$out/keys-1.txt"
+  if [[ $SCALING == 1 && $session == "$SESSIONS" ]]; then
+    echo "   scaling: 1 key, 4 route groups"
+    rounds "$session" 1key-4groups "$SCALING_ROUNDS" "$out/keys-1.txt" "$ALL_GROUPS" plain gateway
+    for n in $SCALING_KEYS; do
+      t0=$(date +%s)
+      create_keys "$n" "$out/keys-$n.txt"
+      echo "   created $n keys in $(($(date +%s) - t0)) s; scaling: $n keys, 1 and 4 route groups"
+      t0=$(date +%s)
+      warm_keys "$out/keys-$n.txt" "$n"
+      echo "   sent every key once in $(($(date +%s) - t0)) s"
+      rounds "$session" "${n}keys-1group" "$SCALING_ROUNDS" "$out/keys-$n.txt" "$POSTS" plain gateway
+      rounds "$session" "${n}keys-4groups" "$SCALING_ROUNDS" "$out/keys-$n.txt" "$ALL_GROUPS" plain gateway
+    done
+  fi
+  stop_all
+done
+echo "== Done in $(($(date +%s) - started)) s"
+
+python3 bench/summarize.py "$results" "$out/latency.tsv" | tee "$out/summary.txt"
+if [[ $SMOKE == 1 ]]; then
+  python3 bench/summarize.py --check-floor "$SMOKE_FLOOR" "$results"
+fi
