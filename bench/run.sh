@@ -54,9 +54,12 @@ for p in PlainYarp LatencyClient; do dotnet build "bench/$p" -c Release -nologo 
 bin() { echo "$root/$1/bin/Release/net10.0/$2.dll"; }
 
 pids=()
-stop_all() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+stop_all() { # newest first, so the gateway's last usage flush still finds Azurite up
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   pids=()
 }
 trap stop_all EXIT INT TERM
@@ -84,7 +87,7 @@ start_processes() {
     Gateway__Storage__ConnectionString="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$AZURITE_PORT/devstoreaccount1;" \
     Gateway__Admin__Token=$TOKEN \
     Gateway__Listen__Address=127.0.0.1 Gateway__Listen__DataPort=$GATEWAY_PORT Gateway__Listen__AdminPort=$ADMIN_PORT \
-    Gateway__Plans__enterprise__RequestsPerSecond=10000000 Gateway__Plans__enterprise__Burst=10000000 \
+    Gateway__Plans__enterprise__RequestsPerSecond=10000000 Gateway__Plans__enterprise__Burst=4000 \
     Gateway__Plans__enterprise__MonthlyQuota=100000000000 \
     taskset -c "$PROXY_CPU" dotnet "$(bin proxy Gateway.Proxy)" >"$out/gateway.log" 2>&1) &
   gateway_pid=$!; pids+=($!)
@@ -203,6 +206,7 @@ latency_rounds() { # session keys-file
 
 : >"$out/latency.tsv"
 started=$(date +%s)
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 for session in $(seq 1 "$SESSIONS"); do
   echo "== Session $session of $SESSIONS: fresh Azurite, upstream, plain YARP and gateway"
   start_processes
@@ -228,7 +232,13 @@ for session in $(seq 1 "$SESSIONS"); do
 done
 echo "== Done in $(($(date +%s) - started)) s"
 
-python3 bench/summarize.py "$results" "$out/latency.tsv" | tee "$out/summary.txt"
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); duration: $(($(date +%s) - started)) s"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
+  echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'); load average at start: $load_at_start, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "settings: SESSIONS=$SESSIONS ROUNDS=$ROUNDS ROUND_SECONDS=$ROUND_SECONDS WARM_SECONDS=$WARM_SECONDS CONNECTIONS=$CONNECTIONS LATENCY_ROUNDS=$LATENCY_ROUNDS PROXY_CPU=$PROXY_CPU LOAD_CPU=$LOAD_CPU"
+  python3 bench/summarize.py "$results" "$out/latency.tsv"
+} | tee "$out/summary.txt"
 if [[ $SMOKE == 1 ]]; then
   python3 bench/summarize.py --check-floor "$SMOKE_FLOOR" "$results"
 fi

@@ -27,6 +27,10 @@ public static partial class OpenLoop
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+
+            // As many connections as wrk uses: a request that finds them all busy waits (and the wait counts, since
+            // latency runs from the intended send time) instead of opening one connection more per waiting request.
+            MaxConnectionsPerServer = (int)args.Number("connections", 32),
         })
         {
             Timeout = TimeSpan.FromSeconds(10),

@@ -1,0 +1,12 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+
+// In-process: no generated child project, so the repository's strict build settings never meet generated code.
+//   dotnet run -c Release --project bench/Gateway.Benchmarks -- --filter '*'            (default job)
+//   dotnet run -c Release --project bench/Gateway.Benchmarks -- --quick --filter '*'    (short job, ~1 min)
+var quick = args.Contains("--quick");
+var job = (quick ? Job.ShortRun : Job.Default).WithToolchain(InProcessEmitToolchain.Instance);
+BenchmarkSwitcher.FromAssembly(typeof(Gateway.Benchmarks.HotPathBenchmarks).Assembly)
+    .Run([.. args.Where(a => a != "--quick")], DefaultConfig.Instance.AddJob(job));
