@@ -13,7 +13,7 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 mkdir -p .azurite
-node node_modules/azurite/dist/src/azurite-table.js --tableHost 127.0.0.1 --tablePort 10002 \
+node node_modules/azurite/dist/src/table/main.js --tableHost 127.0.0.1 --tablePort 10002 \
   --location .azurite --skipApiVersionCheck --loose --silent &
 pids+=($!)
 

@@ -37,9 +37,14 @@ public sealed class ApiKeyFormat
     public (string Key, string KeyId) Generate()
     {
         var keyId = RandomNumberGenerator.GetString(Alphabet, KeyIdLength);
-        var secret = RandomNumberGenerator.GetString(Alphabet, SecretLength);
+        return (Compose(keyId, RandomNumberGenerator.GetString(Alphabet, SecretLength)), keyId);
+    }
+
+    /// <summary>The key with this id and secret, checksum included.</summary>
+    public string Compose(string keyId, string secret)
+    {
         var body = $"{Prefix}{keyId}_{secret}";
-        return (body + Checksum(body), keyId);
+        return body + Checksum(body);
     }
 
     /// <summary>
