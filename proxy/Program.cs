@@ -28,6 +28,7 @@ namespace Gateway.Proxy
             var app = builder.Build();
             app.UseExceptionHandler();
             app.UsePlaneSeparation();
+            app.UseAdminAuthentication();
             app.MapGatewayProxy();
             app.MapDeveloperUsage();
             app.MapAdminApi();

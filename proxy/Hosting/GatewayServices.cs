@@ -55,6 +55,22 @@ public static partial class GatewayServices
         return services;
     }
 
+    /// <summary>
+    /// Admin-token authentication and authorization run for admin-port requests only. Left to itself, WebApplication
+    /// puts both in front of every request, and each proxied call would pay for a DI scope, an authentication handler
+    /// run and an Items dictionary it never uses.
+    /// </summary>
+    public static void UseAdminAuthentication(this WebApplication app)
+    {
+        var adminPort = app.Services.GetRequiredService<IOptions<ListenerOptions>>().Value.AdminPort;
+        app.UseWhen(context => context.Connection.LocalPort == adminPort, admin => admin.UseAuthentication().UseAuthorization());
+
+        // The calls above went to a branch; these are the keys WebApplication checks before adding its own copies in front.
+        var properties = ((IApplicationBuilder)app).Properties;
+        properties["__AuthenticationMiddlewareSet"] = true;
+        properties["__AuthorizationMiddlewareSet"] = true;
+    }
+
     /// <summary>Faults become problem+json: storage outages 503 with a stable type, anything else a plain 500.</summary>
     public static IServiceCollection AddGatewayProblems(this IServiceCollection services)
     {
