@@ -26,52 +26,88 @@ public sealed partial class AdmissionMiddleware(
     public const string RemainingHeader = "X-RateLimit-Remaining";
     public const string ResetHeader = "X-RateLimit-Reset";
 
-    public async Task InvokeAsync(HttpContext context)
+    /// <summary>
+    /// Not <c>async</c>: for a key already in memory every check completes synchronously, so the only state machine
+    /// allocated per call is the small one that counts the call once forwarding completes.
+    /// </summary>
+    public Task InvokeAsync(HttpContext context)
+    {
+        ValueTask<KeyVerification> verifying;
+        try
+        {
+            verifying = verifier.VerifyAsync(context.Request.Headers, context.RequestAborted);
+        }
+        catch (Exception e) when (IsStorageFault(e, context))
+        {
+            return StorageUnavailableAsync(context, e);
+        }
+
+        return verifying.IsCompletedSuccessfully ? AdmitAsync(context, verifying.Result) : AdmitWhenVerifiedAsync(context, verifying);
+    }
+
+    public static void WriteRateLimitHeaders(IHeaderDictionary headers, TokenBucket bucket, RateLimitDecision decision)
+    {
+        headers[LimitHeader] = bucket.CapacityHeaderValue;
+        headers[RemainingHeader] = HeaderValues.Number(decision.Remaining);
+        headers[ResetHeader] = HeaderValues.Number(decision.SecondsUntilFull);
+    }
+
+    private static bool IsStorageFault(Exception e, HttpContext context) =>
+        e is RequestFailedException or TimeoutException && !context.RequestAborted.IsCancellationRequested;
+
+    private Task StorageUnavailableAsync(HttpContext context, Exception e)
+    {
+        LogStorageUnavailable(logger, e);
+        return DataPlaneProblems.WriteAsync(context, Rejection.StorageUnavailable, retryAfterSeconds: 1);
+    }
+
+    /// <summary>A key seen for the first time (or refreshed): wait for storage, then admit as usual.</summary>
+    private async Task AdmitWhenVerifiedAsync(HttpContext context, ValueTask<KeyVerification> verifying)
     {
         KeyVerification verification;
         try
         {
-            verification = await verifier.VerifyAsync(context.Request.Headers, context.RequestAborted);
+            verification = await verifying;
         }
-        catch (Exception e) when (e is RequestFailedException or TimeoutException && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (IsStorageFault(e, context))
         {
-            LogStorageUnavailable(logger, e);
-            await DataPlaneProblems.WriteAsync(context, Rejection.StorageUnavailable, retryAfterSeconds: 1);
+            await StorageUnavailableAsync(context, e);
             return;
         }
 
+        await AdmitAsync(context, verification);
+    }
+
+    private Task AdmitAsync(HttpContext context, KeyVerification verification)
+    {
         if (verification.Outcome != KeyVerificationOutcome.Verified && verification.Outcome != KeyVerificationOutcome.Suspended)
         {
-            await DataPlaneProblems.WriteAsync(context, verification.Outcome switch
+            return DataPlaneProblems.WriteAsync(context, verification.Outcome switch
             {
                 KeyVerificationOutcome.Missing => Rejection.MissingKey,
                 KeyVerificationOutcome.Malformed => Rejection.MalformedKey,
                 KeyVerificationOutcome.Revoked => Rejection.RevokedKey,
                 _ => Rejection.UnknownKey,
             });
-            return;
         }
 
         var caller = verification.Caller!;
         var routeGroup = RouteGroups.Of(context);
         if (verification.Outcome == KeyVerificationOutcome.Suspended)
         {
-            await RejectAsync(context, caller, routeGroup, CallOutcome.RejectedSuspended, Rejection.Suspended);
-            return;
+            return RejectAsync(context, caller, routeGroup, CallOutcome.RejectedSuspended, Rejection.Suspended);
         }
 
         if (!caller.Plan.Covers(routeGroup))
         {
-            await RejectAsync(context, caller, routeGroup, CallOutcome.RejectedRouteNotInPlan, Rejection.RouteNotInPlan);
-            return;
+            return RejectAsync(context, caller, routeGroup, CallOutcome.RejectedRouteNotInPlan, Rejection.RouteNotInPlan);
         }
 
         var rate = caller.RateLimit.TryTake(time.GetTimestamp());
         WriteRateLimitHeaders(context.Response.Headers, caller.RateLimit, rate);
         if (!rate.Allowed)
         {
-            await RejectAsync(context, caller, routeGroup, CallOutcome.RejectedRateLimited, Rejection.RateLimited, rate.RetryAfterSeconds);
-            return;
+            return RejectAsync(context, caller, routeGroup, CallOutcome.RejectedRateLimited, Rejection.RateLimited, rate.RetryAfterSeconds);
         }
 
         var now = time.GetUtcNow();
@@ -79,27 +115,46 @@ public sealed partial class AdmissionMiddleware(
         if (caller.QuotaPeriod(ledger, month).TryAdmit(caller.Plan) == QuotaDecision.Exhausted)
         {
             var untilNextMonth = (long)Math.Ceiling((UsageCalendar.MonthEnd(month) - now).TotalSeconds);
-            await RejectAsync(context, caller, routeGroup, CallOutcome.RejectedQuotaExhausted, Rejection.QuotaExhausted, (int)Math.Min(untilNextMonth, int.MaxValue));
-            return;
+            return RejectAsync(context, caller, routeGroup, CallOutcome.RejectedQuotaExhausted, Rejection.QuotaExhausted, (int)Math.Min(untilNextMonth, int.MaxValue));
         }
 
         context.Features.Set(caller);
+        Task forwarding;
         try
         {
-            await next(context);
+            forwarding = next(context);
+        }
+        catch
+        {
+            Count(context, caller, routeGroup);
+            throw;
+        }
+
+        if (forwarding.IsCompleted)
+        {
+            // Completed, faulted or cancelled: counted now; returning the task passes any fault on, as awaiting would.
+            Count(context, caller, routeGroup);
+            return forwarding;
+        }
+
+        return CountWhenForwardedAsync(forwarding, context, caller, routeGroup);
+    }
+
+    /// <summary>Every admitted call is counted exactly once, with the status the caller got, whatever happens upstream.</summary>
+    private async Task CountWhenForwardedAsync(Task forwarding, HttpContext context, ApiCaller caller, string routeGroup)
+    {
+        try
+        {
+            await forwarding;
         }
         finally
         {
-            usage.Record(caller.CustomerId, caller.KeyId, routeGroup, CallOutcomes.FromStatusCode(context.Response.StatusCode));
+            Count(context, caller, routeGroup);
         }
     }
 
-    public static void WriteRateLimitHeaders(IHeaderDictionary headers, TokenBucket bucket, RateLimitDecision decision)
-    {
-        headers[LimitHeader] = HeaderValues.Number(bucket.Capacity);
-        headers[RemainingHeader] = HeaderValues.Number(decision.Remaining);
-        headers[ResetHeader] = HeaderValues.Number(decision.SecondsUntilFull);
-    }
+    private void Count(HttpContext context, ApiCaller caller, string routeGroup) =>
+        usage.Record(caller.CustomerId, caller.KeyId, routeGroup, CallOutcomes.FromStatusCode(context.Response.StatusCode));
 
     private Task RejectAsync(HttpContext context, ApiCaller caller, string routeGroup, CallOutcome outcome, Rejection rejection, int retryAfterSeconds = 0)
     {

@@ -26,9 +26,13 @@ public sealed class TokenBucket
         _tokens = burst;
         _lastRefill = now;
         Capacity = burst;
+        CapacityHeaderValue = burst.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public int Capacity { get; }
+
+    /// <summary><see cref="Capacity"/> formatted once, for the <c>X-RateLimit-Limit</c> header of every response.</summary>
+    public string CapacityHeaderValue { get; }
 
     /// <summary>Takes one token if there is one. <paramref name="now"/> is a <see cref="TimeProvider.GetTimestamp"/>.</summary>
     public RateLimitDecision TryTake(long now)
