@@ -27,7 +27,10 @@ namespace Gateway.Proxy
 
             var app = builder.Build();
             app.UseExceptionHandler();
+            app.UseRouting();
             app.UsePlaneSeparation();
+            app.UseAuthentication();
+            app.UseAuthorization();
             app.MapGatewayProxy();
             app.MapDeveloperUsage();
             app.MapAdminApi();
