@@ -16,6 +16,7 @@ namespace Gateway.Proxy
         public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
         {
             var builder = WebApplication.CreateBuilder(args);
+            builder.Configuration.AddPlanCatalogFile();
             configure?.Invoke(builder);
 
             builder.AddGatewayListeners();
@@ -33,6 +34,7 @@ namespace Gateway.Proxy
             app.UseAuthorization();
             app.MapGatewayProxy();
             app.MapDeveloperUsage();
+            app.MapHealthChecks();
             app.MapAdminApi();
             app.MapStatsApi();
             app.MapRouteNotFound();

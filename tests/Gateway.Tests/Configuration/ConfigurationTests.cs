@@ -92,10 +92,23 @@ public sealed class ConfigurationTests(Azurite azurite) : IAsyncLifetime
         Assert.Contains("Gateway:Listen:DataPort and AdminPort must differ", failure.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void PlanCatalogFile_IsShippedBesideTheHost_AndIsTheFirstSource()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Gateway:Plans:basic:MonthlyQuota"] = "7" })
+            .AddPlanCatalogFile()
+            .Build();
+
+        Assert.Equal("7", configuration["Gateway:Plans:basic:MonthlyQuota"]);
+        Assert.Equal("Bill", configuration["Gateway:Plans:enterprise:OverQuota"]);
+    }
+
     /// <summary>proxy/appsettings.json as shipped, flattened, with the upstream pointed at the test upstream.</summary>
     private Dictionary<string, string?> ShippedSettings()
     {
         var shipped = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(RepositoryRoot.Path, "core", "plans.json"))
             .AddJsonFile(Path.Combine(RepositoryRoot.Path, "proxy", "appsettings.json"))
             .Build()
             .AsEnumerable()

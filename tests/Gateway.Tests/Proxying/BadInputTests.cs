@@ -47,6 +47,16 @@ public sealed class BadInputTests(Azurite azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Health_AnswersOnBothPorts_WithoutAKey()
+    {
+        using var data = await _gateway.Data.GetAsync("healthz");
+        using var admin = await new HttpClient { BaseAddress = _gateway.Admin.BaseAddress }.GetAsync("healthz");
+
+        Assert.Equal(HttpStatusCode.OK, data.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
+    }
+
+    [Fact]
     public async Task DuplicateKeyHeaders_Return401Malformed()
     {
         using var request = TestGateway.Get("alpha/1", _key);
