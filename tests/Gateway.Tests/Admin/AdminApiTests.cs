@@ -7,32 +7,17 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Admin;
 
 [Collection(UsesAzurite.Name)]
-public sealed class AdminApiTests(Azurite azurite) : IAsyncLifetime
+public sealed class AdminApiTests(Azurite azurite) : SharedGatewayTest(azurite)
 {
-    private TestUpstream _upstream = null!;
-    private TestGateway _gateway = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        _gateway = await TestGateway.StartAsync(azurite, _upstream);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     [Fact]
     public async Task CreateKey_ReturnsPlaintextOnce_AndListingShowsOnlyThePrefix()
     {
-        var customer = await _gateway.CreateCustomerAsync();
-        using var created = await _gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { customerId = customer, plan = "open" });
+        var customer = await Gateway.CreateCustomerAsync();
+        using var created = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { customerId = customer, plan = "open" });
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();
         var key = body.GetProperty("key").GetString()!;
 
-        var listed = await _gateway.Admin.GetStringAsync($"admin/v1/keys?customerId={customer}");
+        var listed = await Gateway.Admin.GetStringAsync($"admin/v1/keys?customerId={customer}");
 
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.StartsWith("gw_test_", key, StringComparison.Ordinal);
@@ -46,7 +31,7 @@ public sealed class AdminApiTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task Plans_ListTheCatalog()
     {
-        var plans = await _gateway.Admin.GetFromJsonAsync<JsonElement>("admin/v1/plans");
+        var plans = await Gateway.Admin.GetFromJsonAsync<JsonElement>("admin/v1/plans");
 
         Assert.Equal(["narrow", "open"], plans.EnumerateArray().Select(p => p.GetProperty("name").GetString()).Order());
     }
@@ -54,7 +39,7 @@ public sealed class AdminApiTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task AdminApi_WithoutOrWithWrongToken_Returns401Problem()
     {
-        using var anonymous = new HttpClient { BaseAddress = _gateway.Admin.BaseAddress };
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
         using var none = await anonymous.GetAsync("admin/v1/plans");
         anonymous.DefaultRequestHeaders.Authorization = new("Bearer", "wrong-token-wrong-token");
         using var wrong = await anonymous.GetAsync("admin/v1/plans");
@@ -72,7 +57,7 @@ public sealed class AdminApiTests(Azurite azurite) : IAsyncLifetime
     [InlineData("{\"email\": \"a@b.test\"}", "name")]
     public async Task CreateCustomer_WithBadJson_Returns400NamingTheField(string json, string field)
     {
-        using var response = await _gateway.Admin.PostAsync("admin/v1/customers", new StringContent(json, Encoding.UTF8, "application/json"));
+        using var response = await Gateway.Admin.PostAsync("admin/v1/customers", new StringContent(json, Encoding.UTF8, "application/json"));
 
         var problem = await Problems.AssertAsync(response, 400, "urn:gateway:problem:invalid-request");
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
@@ -81,7 +66,7 @@ public sealed class AdminApiTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task CreateCustomer_WithoutJsonContentType_Returns400()
     {
-        using var response = await _gateway.Admin.PostAsync("admin/v1/customers", new StringContent("name=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
+        using var response = await Gateway.Admin.PostAsync("admin/v1/customers", new StringContent("name=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
 
         await Problems.AssertAsync(response, 400, "urn:gateway:problem:invalid-request");
     }
@@ -89,11 +74,11 @@ public sealed class AdminApiTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task CreateKey_WithUnknownPlanOrCustomer_IsRefused()
     {
-        var customer = await _gateway.CreateCustomerAsync();
+        var customer = await Gateway.CreateCustomerAsync();
 
-        using var badPlan = await _gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { customerId = customer, plan = "platinum" });
-        using var noCustomer = await _gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { customerId = "cus_nobody", plan = "open" });
-        using var missing = await _gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { plan = "open" });
+        using var badPlan = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { customerId = customer, plan = "platinum" });
+        using var noCustomer = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { customerId = "cus_nobody", plan = "open" });
+        using var missing = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { plan = "open" });
 
         var problem = await Problems.AssertAsync(badPlan, 400, "urn:gateway:problem:invalid-request");
         Assert.True(problem.GetProperty("errors").TryGetProperty("plan", out _));
@@ -104,10 +89,10 @@ public sealed class AdminApiTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task UnknownIds_Return404()
     {
-        using var revoke = await _gateway.Admin.PostAsync("admin/v1/keys/NoSuchKey123/revoke", null);
-        using var customer = await _gateway.Admin.GetAsync("admin/v1/customers/cus_nobody");
-        using var usage = await _gateway.Admin.GetAsync("admin/v1/usage?customerId=cus_nobody");
-        using var keys = await _gateway.Admin.GetAsync("admin/v1/keys?customerId=cus_nobody");
+        using var revoke = await Gateway.Admin.PostAsync("admin/v1/keys/NoSuchKey123/revoke", null);
+        using var customer = await Gateway.Admin.GetAsync("admin/v1/customers/cus_nobody");
+        using var usage = await Gateway.Admin.GetAsync("admin/v1/usage?customerId=cus_nobody");
+        using var keys = await Gateway.Admin.GetAsync("admin/v1/keys?customerId=cus_nobody");
 
         await Problems.AssertAsync(revoke, 404, "urn:gateway:problem:not-found");
         await Problems.AssertAsync(customer, 404, "urn:gateway:problem:not-found");
@@ -124,10 +109,10 @@ public sealed class AdminApiTests(Azurite azurite) : IAsyncLifetime
     [InlineData("&from=2020-01-01&to=2026-01-01", "to")]
     public async Task Usage_WithBadQuery_Returns400NamingTheField(string query, string field)
     {
-        var customer = await _gateway.CreateCustomerAsync();
+        var customer = await Gateway.CreateCustomerAsync();
         var customerPart = query.Length == 0 ? "" : $"customerId={customer}";
 
-        using var response = await _gateway.Admin.GetAsync($"admin/v1/usage?{customerPart}{query}");
+        using var response = await Gateway.Admin.GetAsync($"admin/v1/usage?{customerPart}{query}");
 
         var problem = await Problems.AssertAsync(response, 400, "urn:gateway:problem:invalid-request");
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
@@ -136,14 +121,14 @@ public sealed class AdminApiTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task Usage_ByDay_SumsTheHours()
     {
-        var customer = await _gateway.CreateCustomerAsync();
-        var (_, key) = await _gateway.IssueKeyAsync(customer);
+        var customer = await Gateway.CreateCustomerAsync();
+        var (_, key) = await Gateway.IssueKeyAsync(customer);
         for (var i = 0; i < 3; i++)
         {
-            (await _gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
+            (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
         }
 
-        var usage = await _gateway.UsageAsync(customer, "&granularity=day");
+        var usage = await Gateway.UsageAsync(customer, "&granularity=day");
 
         var bucket = Assert.Single(usage.GetProperty("buckets").EnumerateArray());
         Assert.Equal(3, bucket.GetProperty("count").GetInt64());

@@ -8,19 +8,13 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Tests.Configuration;
 
 [Collection(UsesAzurite.Name)]
-public sealed class ConfigurationTests(Azurite azurite) : IAsyncLifetime
+public sealed class ConfigurationTests(Azurite azurite) : GatewayTest(azurite)
 {
-    private TestUpstream _upstream = null!;
-
-    public async Task InitializeAsync() => _upstream = await TestUpstream.StartAsync();
-
-    public async Task DisposeAsync() => await _upstream.DisposeAsync();
-
     [Fact]
     public async Task DefaultCatalog_ShipsFourValidPlans_AndMapsTheArchiveToHigherPlansOnly()
     {
         var settings = ShippedSettings();
-        settings["Gateway:Storage:ConnectionString"] = azurite.ConnectionString;
+        settings["Gateway:Storage:ConnectionString"] = Azurite.ConnectionString;
         settings["Gateway:Storage:TablePrefix"] = TestGateway.NewTablePrefix();
         settings["Gateway:Admin:Token"] = TestGateway.AdminToken;
         await using var app = TestGateway.Build(settings);
@@ -38,7 +32,7 @@ public sealed class ConfigurationTests(Azurite azurite) : IAsyncLifetime
     public void EnvironmentVariables_OverridePlans()
     {
         var settings = ShippedSettings();
-        settings["Gateway:Storage:ConnectionString"] = azurite.ConnectionString;
+        settings["Gateway:Storage:ConnectionString"] = Azurite.ConnectionString;
         settings["Gateway:Admin:Token"] = TestGateway.AdminToken;
         Environment.SetEnvironmentVariable("GWTEST_Gateway__Plans__basic__MonthlyQuota", "100");
         try
@@ -70,7 +64,7 @@ public sealed class ConfigurationTests(Azurite azurite) : IAsyncLifetime
     [InlineData("Gateway:Storage:ConnectionString", null, "Gateway:Storage")]
     public async Task InvalidSetting_StopsStartUp_NamingTheSetting(string key, string? value, string named)
     {
-        var settings = TestGateway.DefaultSettings(azurite, _upstream, TestGateway.NewTablePrefix());
+        var settings = TestGateway.DefaultSettings(Azurite, Upstream, TestGateway.NewTablePrefix());
         settings[key] = value;
 
 
@@ -83,7 +77,7 @@ public sealed class ConfigurationTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public void SamePortForBothPlanes_StopsStartUp()
     {
-        var settings = TestGateway.DefaultSettings(azurite, _upstream, TestGateway.NewTablePrefix());
+        var settings = TestGateway.DefaultSettings(Azurite, Upstream, TestGateway.NewTablePrefix());
         settings["Gateway:Listen:DataPort"] = "9000";
         settings["Gateway:Listen:AdminPort"] = "9000";
 
@@ -114,7 +108,7 @@ public sealed class ConfigurationTests(Azurite azurite) : IAsyncLifetime
             .AsEnumerable()
             .Where(p => p.Value is not null && !p.Key.StartsWith("Gateway:Listen", StringComparison.Ordinal))
             .ToDictionary(p => p.Key, p => p.Value);
-        shipped["ReverseProxy:Clusters:social:Destinations:upstream:Address"] = _upstream.Address;
+        shipped["ReverseProxy:Clusters:social:Destinations:upstream:Address"] = Upstream.Address;
         return shipped;
     }
 }

@@ -5,37 +5,24 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Developer;
 
 [Collection(UsesAzurite.Name)]
-public sealed class DeveloperUsageTests(Azurite azurite) : IAsyncLifetime
+public sealed class DeveloperUsageTests(Azurite azurite) : SharedGatewayTest(azurite)
 {
-    private TestUpstream _upstream = null!;
-    private TestGateway _gateway = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        _gateway = await TestGateway.StartAsync(azurite, _upstream, settings: s => s["Gateway:Plans:open:MonthlyQuota"] = "1000");
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    protected override void Settings(Dictionary<string, string?> settings) => settings["Gateway:Plans:open:MonthlyQuota"] = "1000";
 
     [Fact]
     public async Task Usage_ShowsPlanPeriodAndRemainingCalls_AndIsNotItselfCounted()
     {
-        var customer = await _gateway.CreateCustomerAsync();
-        var (keyId, key) = await _gateway.IssueKeyAsync(customer);
+        var customer = await Gateway.CreateCustomerAsync();
+        var (keyId, key) = await Gateway.IssueKeyAsync(customer);
         for (var i = 0; i < 7; i++)
         {
-            (await _gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
+            (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
         }
 
         JsonElement usage = default;
         for (var i = 0; i < 3; i++)
         {
-            using var response = await _gateway.Data.SendAsync(TestGateway.Get("_gateway/usage", key));
+            using var response = await Gateway.Data.SendAsync(TestGateway.Get("_gateway/usage", key));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             usage = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         }
@@ -49,14 +36,14 @@ public sealed class DeveloperUsageTests(Azurite azurite) : IAsyncLifetime
         Assert.Equal(1, start.Day);
         Assert.Equal(start.AddMonths(1), usage.GetProperty("periodEnd").GetDateTimeOffset());
         Assert.True(usage.GetProperty("rateLimit").GetProperty("burst").GetInt32() > 0);
-        Assert.Equal(7, (await _gateway.UsageAsync(customer)).GetProperty("total").GetInt64());
+        Assert.Equal(7, (await Gateway.UsageAsync(customer)).GetProperty("total").GetInt64());
     }
 
     [Fact]
     public async Task Usage_WithoutAValidKey_ReturnsTheSameProblemsAsTheApi()
     {
-        using var missing = await _gateway.Data.SendAsync(TestGateway.Get("_gateway/usage", key: null));
-        using var malformed = await _gateway.Data.SendAsync(TestGateway.Get("_gateway/usage", "gw_test_nope"));
+        using var missing = await Gateway.Data.SendAsync(TestGateway.Get("_gateway/usage", key: null));
+        using var malformed = await Gateway.Data.SendAsync(TestGateway.Get("_gateway/usage", "gw_test_nope"));
 
         await Problems.AssertAsync(missing, 401, "urn:gateway:problem:missing-api-key");
         await Problems.AssertAsync(malformed, 401, "urn:gateway:problem:malformed-api-key");
@@ -65,10 +52,10 @@ public sealed class DeveloperUsageTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task Usage_IsNotServedOnTheAdminPort()
     {
-        var customer = await _gateway.CreateCustomerAsync();
-        var (_, key) = await _gateway.IssueKeyAsync(customer);
+        var customer = await Gateway.CreateCustomerAsync();
+        var (_, key) = await Gateway.IssueKeyAsync(customer);
 
-        using var response = await _gateway.Admin.SendAsync(TestGateway.Get("_gateway/usage", key));
+        using var response = await Gateway.Admin.SendAsync(TestGateway.Get("_gateway/usage", key));
 
         await Problems.AssertAsync(response, 404, "urn:gateway:problem:route-not-found");
     }

@@ -6,23 +6,14 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Proxying;
 
 [Collection(UsesAzurite.Name)]
-public sealed class BadInputTests(Azurite azurite) : IAsyncLifetime
+public sealed class BadInputTests(Azurite azurite) : SharedGatewayTest(azurite)
 {
-    private TestUpstream _upstream = null!;
-    private TestGateway _gateway = null!;
     private string _key = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _upstream = await TestUpstream.StartAsync();
-        _gateway = await TestGateway.StartAsync(azurite, _upstream);
-        _key = (await _gateway.IssueKeyAsync(await _gateway.CreateCustomerAsync())).Key;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
+        await base.InitializeAsync();
+        _key = (await Gateway.IssueKeyAsync(await Gateway.CreateCustomerAsync())).Key;
     }
 
     [Theory]
@@ -32,7 +23,7 @@ public sealed class BadInputTests(Azurite azurite) : IAsyncLifetime
     [InlineData("alphabet/1")]
     public async Task UnknownRoute_OnTheDataPort_Returns404Problem(string path)
     {
-        using var response = await _gateway.Data.SendAsync(TestGateway.Get(path, _key));
+        using var response = await Gateway.Data.SendAsync(TestGateway.Get(path, _key));
 
         await Problems.AssertAsync(response, 404, "urn:gateway:problem:route-not-found");
     }
@@ -40,17 +31,17 @@ public sealed class BadInputTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task ProxyRoute_OnTheAdminPort_Returns404Problem()
     {
-        using var response = await _gateway.Admin.SendAsync(TestGateway.Get("alpha/1", _key));
+        using var response = await Gateway.Admin.SendAsync(TestGateway.Get("alpha/1", _key));
 
         await Problems.AssertAsync(response, 404, "urn:gateway:problem:route-not-found");
-        Assert.Empty(_upstream.Received);
+        Assert.Empty(Upstream.Received);
     }
 
     [Fact]
     public async Task Health_AnswersOnBothPorts_WithoutAKey()
     {
-        using var data = await _gateway.Data.GetAsync("healthz");
-        using var admin = await new HttpClient { BaseAddress = _gateway.Admin.BaseAddress }.GetAsync("healthz");
+        using var data = await Gateway.Data.GetAsync("healthz");
+        using var admin = await new HttpClient { BaseAddress = Gateway.Admin.BaseAddress }.GetAsync("healthz");
 
         Assert.Equal(HttpStatusCode.OK, data.StatusCode);
         Assert.Equal(HttpStatusCode.OK, admin.StatusCode);
@@ -62,7 +53,7 @@ public sealed class BadInputTests(Azurite azurite) : IAsyncLifetime
         using var request = TestGateway.Get("alpha/1", _key);
         request.Headers.TryAddWithoutValidation("X-Api-Key", _key);
 
-        using var response = await _gateway.Data.SendAsync(request);
+        using var response = await Gateway.Data.SendAsync(request);
 
         await Problems.AssertAsync(response, 401, "urn:gateway:problem:malformed-api-key");
     }
@@ -78,7 +69,7 @@ public sealed class BadInputTests(Azurite azurite) : IAsyncLifetime
         using var request = new HttpRequestMessage(HttpMethod.Get, "alpha/1");
         request.Headers.TryAddWithoutValidation("Authorization", authorization);
 
-        using var response = await _gateway.Data.SendAsync(request);
+        using var response = await Gateway.Data.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -87,7 +78,7 @@ public sealed class BadInputTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task HugeKeyHeader_Returns401_NotAServerError()
     {
-        using var response = await _gateway.Data.SendAsync(TestGateway.Get("alpha/1", new string('k', 20_000)));
+        using var response = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", new string('k', 20_000)));
 
         await Problems.AssertAsync(response, 401, "urn:gateway:problem:malformed-api-key");
     }
@@ -98,17 +89,17 @@ public sealed class BadInputTests(Azurite azurite) : IAsyncLifetime
         using var request = TestGateway.Get("alpha/1", _key);
         request.Headers.TryAddWithoutValidation("X-Padding", new string('p', 64 * 1024));
 
-        using var response = await _gateway.Data.SendAsync(request);
+        using var response = await Gateway.Data.SendAsync(request);
 
         Assert.InRange((int)response.StatusCode, 400, 499);
-        Assert.Empty(_upstream.Received);
+        Assert.Empty(Upstream.Received);
     }
 
     [Fact]
     public async Task MalformedHttp_IsRefusedWith400()
     {
         using var tcp = new TcpClient();
-        await tcp.ConnectAsync(_gateway.Data.BaseAddress!.Host, _gateway.Data.BaseAddress.Port);
+        await tcp.ConnectAsync(Gateway.Data.BaseAddress!.Host, Gateway.Data.BaseAddress.Port);
         var stream = tcp.GetStream();
         await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /alpha/1 HTTP/1.1\r\nHost: x\r\nX-Api-Key: a\r\n\tfolded\r\nBad Header Line\r\n\r\n"));
         var buffer = new byte[1024];

@@ -4,36 +4,21 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Proxying;
 
 [Collection(UsesAzurite.Name)]
-public sealed class ForwardingHygieneTests(Azurite azurite) : IAsyncLifetime
+public sealed class ForwardingHygieneTests(Azurite azurite) : SharedGatewayTest(azurite)
 {
-    private TestUpstream _upstream = null!;
-    private TestGateway _gateway = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await TestUpstream.StartAsync();
-        _gateway = await TestGateway.StartAsync(azurite, _upstream);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     [Fact]
     public async Task ForwardedRequest_NeverCarriesTheKey_InAnyHeader()
     {
-        var customer = await _gateway.CreateCustomerAsync();
-        var (_, key) = await _gateway.IssueKeyAsync(customer);
+        var customer = await Gateway.CreateCustomerAsync();
+        var (_, key) = await Gateway.IssueKeyAsync(customer);
         using var bearer = new HttpRequestMessage(HttpMethod.Get, "alpha/1");
         bearer.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
 
-        (await _gateway.Data.SendAsync(bearer)).Dispose();
-        (await _gateway.Data.SendAsync(TestGateway.Get("beta/2", key))).Dispose();
+        (await Gateway.Data.SendAsync(bearer)).Dispose();
+        (await Gateway.Data.SendAsync(TestGateway.Get("beta/2", key))).Dispose();
 
-        Assert.Equal(2, _upstream.Received.Count);
-        foreach (var received in _upstream.Received)
+        Assert.Equal(2, Upstream.Received.Count);
+        foreach (var received in Upstream.Received)
         {
             Assert.False(received.Headers.ContainsKey("Authorization"));
             Assert.False(received.Headers.ContainsKey("X-Api-Key"));
@@ -44,8 +29,8 @@ public sealed class ForwardingHygieneTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task ForwardedRequest_CarriesTheVerifiedIdentity_AndNotTheClientsSpoofedCopies()
     {
-        var customer = await _gateway.CreateCustomerAsync();
-        var (keyId, key) = await _gateway.IssueKeyAsync(customer);
+        var customer = await Gateway.CreateCustomerAsync();
+        var (keyId, key) = await Gateway.IssueKeyAsync(customer);
         using var request = TestGateway.Get("beta/2", key);
         request.Headers.TryAddWithoutValidation("X-Gateway-Customer-Id", "cus_somebody_else");
         request.Headers.TryAddWithoutValidation("X-Gateway-Key-Id", "spoofed");
@@ -54,9 +39,9 @@ public sealed class ForwardingHygieneTests(Azurite azurite) : IAsyncLifetime
         request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.7");
         request.Headers.TryAddWithoutValidation("Forwarded", "for=203.0.113.7");
 
-        (await _gateway.Data.SendAsync(request)).Dispose();
+        (await Gateway.Data.SendAsync(request)).Dispose();
 
-        var received = Assert.Single(_upstream.Received);
+        var received = Assert.Single(Upstream.Received);
         Assert.Equal([customer], received.Headers["X-Gateway-Customer-Id"]);
         Assert.Equal([keyId], received.Headers["X-Gateway-Key-Id"]);
         Assert.Equal(["open"], received.Headers["X-Gateway-Plan"]);

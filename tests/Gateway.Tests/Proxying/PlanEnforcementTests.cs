@@ -6,18 +6,12 @@ using Gateway.Tests.Metering;
 namespace Gateway.Tests.Proxying;
 
 [Collection(UsesAzurite.Name)]
-public sealed class PlanEnforcementTests(Azurite azurite) : IAsyncLifetime
+public sealed class PlanEnforcementTests(Azurite azurite) : GatewayTest(azurite)
 {
-    private TestUpstream _upstream = null!;
-
-    public async Task InitializeAsync() => _upstream = await TestUpstream.StartAsync();
-
-    public async Task DisposeAsync() => await _upstream.DisposeAsync();
-
     [Fact]
     public async Task BlockingPlan_UnderConcurrency_ServesExactlyTheQuota_ThenReturns429Quota()
     {
-        await using var gateway = await TestGateway.StartAsync(azurite, _upstream, settings: s => s["Gateway:Plans:open:MonthlyQuota"] = "25");
+        await using var gateway = await StartGatewayAsync(settings: s => s["Gateway:Plans:open:MonthlyQuota"] = "25");
         var customer = await gateway.CreateCustomerAsync();
         var (_, key) = await gateway.IssueKeyAsync(customer);
 
@@ -25,7 +19,7 @@ public sealed class PlanEnforcementTests(Azurite azurite) : IAsyncLifetime
 
         Assert.Equal(25, statuses.Count(s => s == HttpStatusCode.OK));
         Assert.Equal(55, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
-        Assert.Equal(25, _upstream.Received.Count);
+        Assert.Equal(25, Upstream.Received.Count);
         using var refused = await gateway.Data.SendAsync(TestGateway.Get("alpha/1", key));
         await Problems.AssertAsync(refused, 429, "urn:gateway:problem:quota-exhausted");
         Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
@@ -38,7 +32,7 @@ public sealed class PlanEnforcementTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task BillingPlan_PastTheQuota_ServesAndCountsOverage()
     {
-        await using var gateway = await TestGateway.StartAsync(azurite, _upstream, settings: s =>
+        await using var gateway = await StartGatewayAsync(settings: s =>
         {
             s["Gateway:Plans:open:MonthlyQuota"] = "10";
             s["Gateway:Plans:open:OverQuota"] = "Bill";
@@ -62,7 +56,7 @@ public sealed class PlanEnforcementTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task RateLimit_PastTheBurst_Returns429WithRetryAfter_AndHeadersOnEveryResponse()
     {
-        await using var gateway = await TestGateway.StartAsync(azurite, _upstream, settings: s =>
+        await using var gateway = await StartGatewayAsync(settings: s =>
         {
             s["Gateway:Plans:open:RequestsPerSecond"] = "0.5";
             s["Gateway:Plans:open:Burst"] = "3";
@@ -81,7 +75,7 @@ public sealed class PlanEnforcementTests(Azurite azurite) : IAsyncLifetime
         Assert.All(responses, r => Assert.Equal("3", r.Headers.GetValues("X-RateLimit-Limit").Single()));
         await Problems.AssertAsync(responses[3], 429, "urn:gateway:problem:rate-limited");
         Assert.Equal(TimeSpan.FromSeconds(2), responses[3].Headers.RetryAfter?.Delta);
-        Assert.Equal(3, _upstream.Received.Count);
+        Assert.Equal(3, Upstream.Received.Count);
         responses.ForEach(r => r.Dispose());
 
         var usage = await gateway.UsageAsync(customer);
@@ -93,7 +87,7 @@ public sealed class PlanEnforcementTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task RateLimits_ArePerKey()
     {
-        await using var gateway = await TestGateway.StartAsync(azurite, _upstream, settings: s =>
+        await using var gateway = await StartGatewayAsync(settings: s =>
         {
             s["Gateway:Plans:open:RequestsPerSecond"] = "0.1";
             s["Gateway:Plans:open:Burst"] = "1";

@@ -7,21 +7,14 @@ using Microsoft.Extensions.Time.Testing;
 namespace Gateway.Tests.Proxying;
 
 [Collection(UsesAzurite.Name)]
-public sealed class QuotaPeriodTests(Azurite azurite) : IAsyncLifetime
+public sealed class QuotaPeriodTests(Azurite azurite) : GatewayTest(azurite)
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 30, 23, 59, 0, TimeSpan.Zero));
-    private TestUpstream _upstream = null!;
-
-    public async Task InitializeAsync() => _upstream = await TestUpstream.StartAsync();
-
-    public async Task DisposeAsync() => await _upstream.DisposeAsync();
 
     [Fact]
     public async Task ExhaustedQuota_ResetsAtTheStartOfTheNextUtcMonth()
     {
-        await using var gateway = await TestGateway.StartAsync(
-            azurite,
-            _upstream,
+        await using var gateway = await StartGatewayAsync(
             settings: s => s["Gateway:Plans:open:MonthlyQuota"] = "3",
             services: s => s.AddSingleton<TimeProvider>(_time));
         var customer = await gateway.CreateCustomerAsync();
@@ -47,7 +40,7 @@ public sealed class QuotaPeriodTests(Azurite azurite) : IAsyncLifetime
     {
         var prefix = TestGateway.NewTablePrefix();
         string key;
-        await using (var first = await TestGateway.StartAsync(azurite, _upstream, tablePrefix: prefix, settings: s => s["Gateway:Plans:open:MonthlyQuota"] = "10"))
+        await using (var first = await StartGatewayAsync(tablePrefix: prefix, settings: s => s["Gateway:Plans:open:MonthlyQuota"] = "10"))
         {
             var customer = await first.CreateCustomerAsync();
             key = (await first.IssueKeyAsync(customer)).Key;
@@ -55,7 +48,7 @@ public sealed class QuotaPeriodTests(Azurite azurite) : IAsyncLifetime
             await first.StopAsync();
         }
 
-        await using var second = await TestGateway.StartAsync(azurite, _upstream, tablePrefix: prefix, settings: s => s["Gateway:Plans:open:MonthlyQuota"] = "10");
+        await using var second = await StartGatewayAsync(tablePrefix: prefix, settings: s => s["Gateway:Plans:open:MonthlyQuota"] = "10");
         var statuses = await ExactMeteringTests.SendAllAsync(second.Data, [.. Enumerable.Repeat((key, "alpha/1"), 6)], parallelism: 3);
 
         Assert.Equal(3, statuses.Count(s => s == HttpStatusCode.OK));
