@@ -18,6 +18,10 @@ public sealed class GatewayOptions
     public AdminOptions Admin { get; set; } = new();
 
     public MeteringOptions Metering { get; set; } = new();
+
+    public ServiceBusOptions ServiceBus { get; set; } = new();
+
+    public StripeOptions Stripe { get; set; } = new();
 }
 
 /// <summary>Where Table Storage is: a connection string (Azurite, development) or an endpoint reached with managed identity.</summary>
@@ -59,4 +63,21 @@ public sealed class MeteringOptions
 
     /// <summary>Name of this gateway instance; the writer id of its usage rows starts with it.</summary>
     public string? InstanceId { get; set; }
+}
+
+/// <summary>Where Service Bus is (key changes, compliance flags), reached with DefaultAzureCredential. Unset: single node, in-process notifier.</summary>
+public sealed class ServiceBusOptions
+{
+    /// <summary>Namespace host name, e.g. <c>name.servicebus.windows.net</c>.</summary>
+    public string? FullyQualifiedNamespace { get; set; }
+}
+
+/// <summary>Stripe credentials. Unset: billing runs as a dry run.</summary>
+public sealed class StripeOptions
+{
+    /// <summary>Secret API key (<c>sk_...</c>).</summary>
+    public string? SecretKey { get; set; }
+
+    /// <summary>Signing secret of the webhook endpoint (<c>whsec_...</c>).</summary>
+    public string? WebhookSecret { get; set; }
 }

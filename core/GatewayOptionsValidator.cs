@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Gateway.Core.Plans;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Core;
@@ -30,6 +31,11 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
             if (plan.Burst < 1)
             {
                 failures.Add($"{at}:Burst must be at least 1 (was {plan.Burst}).");
+            }
+
+            if (!Enum.TryParse<OverQuotaBehaviour>(plan.OverQuota, ignoreCase: true, out var overQuota) || !Enum.IsDefined(overQuota))
+            {
+                failures.Add($"{at}:OverQuota must be 'Block' or 'Bill' (was '{plan.OverQuota}').");
             }
 
             if (plan.MonthlyQuota < 0)

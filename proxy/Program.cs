@@ -16,6 +16,7 @@ namespace Gateway.Proxy
         public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
         {
             var builder = WebApplication.CreateBuilder(args);
+            builder.Configuration.AddPlanCatalogFile();
             configure?.Invoke(builder);
 
             builder.AddGatewayListeners();
@@ -27,10 +28,12 @@ namespace Gateway.Proxy
 
             var app = builder.Build();
             app.UseExceptionHandler();
+            app.UseRouting();
             app.UsePlaneSeparation();
             app.UseAdminAuthentication();
             app.MapGatewayProxy();
             app.MapDeveloperUsage();
+            app.MapHealthChecks();
             app.MapAdminApi();
             app.MapStatsApi();
             app.MapRouteNotFound();

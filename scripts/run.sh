@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 [ -d node_modules/azurite ] || npm ci --no-audit --no-fund
-dotnet build Gateway.sln -c Release -nologo -v quiet
+dotnet build proxy/Gateway.Proxy.csproj -c Release -nologo -v quiet
+dotnet build demo/Gateway.DemoUpstream.csproj -c Release -nologo -v quiet
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }

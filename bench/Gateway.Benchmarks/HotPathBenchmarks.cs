@@ -56,8 +56,8 @@ public class HotPathBenchmarks
             Storage = { ConnectionString = "UseDevelopmentStorage=true" },
             Plans =
             {
-                ["enterprise"] = new PlanOptions { RequestsPerSecond = 1e9, Burst = 4000, MonthlyQuota = long.MaxValue / 2, OverQuota = OverQuotaBehaviour.Bill, RouteGroups = [RouteGroup] },
-                ["basic"] = new PlanOptions { RequestsPerSecond = 1e9, Burst = 4000, MonthlyQuota = long.MaxValue / 2, OverQuota = OverQuotaBehaviour.Block, RouteGroups = [RouteGroup] },
+                ["enterprise"] = new PlanOptions { RequestsPerSecond = 1e9, Burst = 4000, MonthlyQuota = long.MaxValue / 2, OverQuota = nameof(OverQuotaBehaviour.Bill), RouteGroups = [RouteGroup] },
+                ["basic"] = new PlanOptions { RequestsPerSecond = 1e9, Burst = 4000, MonthlyQuota = long.MaxValue / 2, OverQuota = nameof(OverQuotaBehaviour.Block), RouteGroups = [RouteGroup] },
             },
         });
         var time = TimeProvider.System;

@@ -22,7 +22,7 @@ public sealed class Plan
         RequestsPerSecond = options.RequestsPerSecond;
         Burst = options.Burst;
         MonthlyQuota = options.MonthlyQuota;
-        OverQuota = options.OverQuota;
+        OverQuota = Enum.Parse<OverQuotaBehaviour>(options.OverQuota, ignoreCase: true);
         RouteGroups = options.RouteGroups.Select(g => g.Trim().ToLowerInvariant()).ToFrozenSet(StringComparer.Ordinal);
         PricePerMonth = options.PricePerMonth;
         OveragePricePerThousand = options.OveragePricePerThousand;

@@ -14,7 +14,9 @@ public sealed class PlanOptions
     /// <summary>Calls included per UTC calendar month, per API key.</summary>
     public long MonthlyQuota { get; set; }
 
-    public OverQuotaBehaviour OverQuota { get; set; } = OverQuotaBehaviour.Block;
+    /// <summary><c>Block</c> (429 once the quota is used) or <c>Bill</c> (served and billed as overage).</summary>
+    /// <remarks>A string, so that a typo is reported by name at start instead of silently binding to the default.</remarks>
+    public string OverQuota { get; set; } = nameof(OverQuotaBehaviour.Block);
 
     /// <summary>Route groups (API products) the plan's licence covers.</summary>
     public List<string> RouteGroups { get; set; } = [];

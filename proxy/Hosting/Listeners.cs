@@ -21,6 +21,12 @@ public sealed class ListenerOptions
     public int AdminPort { get; set; } = 8081;
 }
 
+/// <summary>Marks an endpoint served on both ports (health).</summary>
+public sealed class AnyPlaneMetadata
+{
+    public static readonly AnyPlaneMetadata Instance = new();
+}
+
 /// <summary>Marks an endpoint as part of the admin plane: served on the admin port only.</summary>
 public sealed class AdminPlaneMetadata
 {
@@ -73,10 +79,17 @@ public static class Listeners
         return app.Use((context, next) =>
         {
             var onAdminPort = context.Connection.LocalPort == adminPort;
-            var adminEndpoint = context.GetEndpoint()?.Metadata.GetMetadata<AdminPlaneMetadata>() is not null;
-            return onAdminPort == adminEndpoint ? next(context) : DataPlaneProblems.WriteAsync(context, Rejection.RouteNotFound);
+            var metadata = context.GetEndpoint()?.Metadata;
+            var adminEndpoint = metadata?.GetMetadata<AdminPlaneMetadata>() is not null;
+            return onAdminPort == adminEndpoint || metadata?.GetMetadata<AnyPlaneMetadata>() is not null
+                ? next(context)
+                : DataPlaneProblems.WriteAsync(context, Rejection.RouteNotFound);
         });
     }
+
+    /// <summary><c>GET /healthz</c> on both ports for load balancers and container probes; never counted.</summary>
+    public static void MapHealthChecks(this WebApplication app) =>
+        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).WithMetadata(AnyPlaneMetadata.Instance);
 
     /// <summary>Unknown paths get a problem+json 404 instead of an empty one.</summary>
     public static void MapRouteNotFound(this WebApplication app) =>

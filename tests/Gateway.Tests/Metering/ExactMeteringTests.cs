@@ -8,18 +8,12 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Gateway.Tests.Metering;
 
 [Collection(UsesAzurite.Name)]
-public sealed class ExactMeteringTests(Azurite azurite) : IAsyncLifetime
+public sealed class ExactMeteringTests(Azurite azurite) : GatewayTest(azurite)
 {
-    private TestUpstream _upstream = null!;
-
-    public async Task InitializeAsync() => _upstream = await TestUpstream.StartAsync();
-
-    public async Task DisposeAsync() => await _upstream.DisposeAsync();
-
     [Fact]
     public async Task ConcurrentCalls_OverSeveralKeysAndRouteGroups_AreCountedExactly()
     {
-        await using var gateway = await TestGateway.StartAsync(azurite, _upstream);
+        await using var gateway = await StartGatewayAsync();
         var customer = await gateway.CreateCustomerAsync();
         var keys = new[] { await gateway.IssueKeyAsync(customer), await gateway.IssueKeyAsync(customer), await gateway.IssueKeyAsync(customer) };
         var paths = new[] { "alpha/x", "beta/y", "gamma/status/404", "alpha/status/500" };
@@ -54,7 +48,7 @@ public sealed class ExactMeteringTests(Azurite azurite) : IAsyncLifetime
         var prefix = TestGateway.NewTablePrefix();
         string customer;
         string key;
-        await using (var first = await TestGateway.StartAsync(azurite, _upstream, tablePrefix: prefix, settings: s => s["Gateway:Metering:FlushInterval"] = "00:05:00"))
+        await using (var first = await StartGatewayAsync(tablePrefix: prefix, settings: s => s["Gateway:Metering:FlushInterval"] = "00:05:00"))
         {
             customer = await first.CreateCustomerAsync();
             key = (await first.IssueKeyAsync(customer)).Key;
@@ -67,7 +61,7 @@ public sealed class ExactMeteringTests(Azurite azurite) : IAsyncLifetime
 
         Assert.Equal(137, await StoredHourlyTotalAsync(prefix, customer));
 
-        await using var second = await TestGateway.StartAsync(azurite, _upstream, tablePrefix: prefix);
+        await using var second = await StartGatewayAsync(tablePrefix: prefix);
         Assert.Equal(137, (await second.UsageAsync(customer)).GetProperty("total").GetInt64());
 
         await SendAllAsync(second.Data, [.. Enumerable.Repeat((key, "alpha/2"), 13)], parallelism: 4);
@@ -79,7 +73,7 @@ public sealed class ExactMeteringTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task RepeatedFlushes_NeverDoubleCount()
     {
-        await using var gateway = await TestGateway.StartAsync(azurite, _upstream, settings: s => s["Gateway:Metering:FlushInterval"] = "00:05:00");
+        await using var gateway = await StartGatewayAsync(settings: s => s["Gateway:Metering:FlushInterval"] = "00:05:00");
         var flusher = gateway.Services.GetRequiredService<UsageFlushService>();
         var customer = await gateway.CreateCustomerAsync();
         var key = (await gateway.IssueKeyAsync(customer)).Key;
@@ -99,7 +93,7 @@ public sealed class ExactMeteringTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task TableWrites_DoNotGrowWithTheRequestRate()
     {
-        await using var gateway = await TestGateway.StartAsync(azurite, _upstream, settings: s => s["Gateway:Metering:FlushInterval"] = "00:05:00");
+        await using var gateway = await StartGatewayAsync(settings: s => s["Gateway:Metering:FlushInterval"] = "00:05:00");
         var flusher = gateway.Services.GetRequiredService<UsageFlushService>();
         var customer = await gateway.CreateCustomerAsync();
         var key = (await gateway.IssueKeyAsync(customer)).Key;
@@ -117,13 +111,13 @@ public sealed class ExactMeteringTests(Azurite azurite) : IAsyncLifetime
     [Fact]
     public async Task StorageOutage_DuringTraffic_LosesNoCounts()
     {
-        await using var gateway = await TestGateway.StartAsync(azurite, _upstream, settings: s => s["Gateway:Metering:FlushInterval"] = "00:05:00");
+        await using var gateway = await StartGatewayAsync(settings: s => s["Gateway:Metering:FlushInterval"] = "00:05:00");
         var flusher = gateway.Services.GetRequiredService<UsageFlushService>();
         var customer = await gateway.CreateCustomerAsync();
         var key = (await gateway.IssueKeyAsync(customer)).Key;
         await SendAllAsync(gateway.Data, [(key, "alpha/warm")], parallelism: 1);
 
-        azurite.Freeze();
+        Azurite.Freeze();
         try
         {
             // Verified keys are served from memory: storage being down does not stop traffic.
@@ -134,7 +128,7 @@ public sealed class ExactMeteringTests(Azurite azurite) : IAsyncLifetime
         }
         finally
         {
-            azurite.Thaw();
+            Azurite.Thaw();
         }
 
         var result = await flusher.FlushAsync(CancellationToken.None);
@@ -161,7 +155,7 @@ public sealed class ExactMeteringTests(Azurite azurite) : IAsyncLifetime
     /// <summary>The sum of the stored hourly rows of a customer, read straight from the table.</summary>
     private async Task<long> StoredHourlyTotalAsync(string prefix, string customerId)
     {
-        var table = new TableClient(azurite.ConnectionString, prefix + "Usage");
+        var table = new TableClient(Azurite.ConnectionString, prefix + "Usage");
         long total = 0;
         await foreach (var row in table.QueryAsync<TableEntity>(r => r.PartitionKey.CompareTo(customerId + "|") > 0 && r.PartitionKey.CompareTo(customerId + "}") < 0))
         {

@@ -1,0 +1,88 @@
+namespace Gateway.Core;
+
+/// <summary>
+/// The environment variables production must set, per host: what <c>infra/</c> sets for the gateway container app
+/// and for the function app. Names are configuration keys in environment-variable form (<c>__</c> for <c>:</c>).
+/// <c>Gateway.Tests.Infra.ConfigurationDriftTests</c> keeps this list, the options classes and the Bicep in step:
+/// add a setting here and in the Bicep together.
+/// </summary>
+public static class DeploymentSettings
+{
+    /// <summary>Table service endpoint, reached with managed identity (<see cref="StorageOptions.TableEndpoint"/>).</summary>
+    public const string StorageTableEndpoint = "Gateway__Storage__TableEndpoint";
+
+    /// <summary><see cref="StorageOptions.TablePrefix"/>.</summary>
+    public const string StorageTablePrefix = "Gateway__Storage__TablePrefix";
+
+    /// <summary>Admin API bearer token; a Key Vault reference, never a plain value (<see cref="AdminOptions.Token"/>).</summary>
+    public const string AdminToken = "Gateway__Admin__Token";
+
+    /// <summary>Key prefix environment, <c>live</c> in production (<see cref="KeyOptions.Environment"/>).</summary>
+    public const string KeysEnvironment = "Gateway__Keys__Environment";
+
+    /// <summary>Gateway only: bind address, <c>any</c> in a container.</summary>
+    public const string ListenAddress = "Gateway__Listen__Address";
+
+    /// <summary>Gateway only: data plane port, the ingress target (8080).</summary>
+    public const string ListenDataPort = "Gateway__Listen__DataPort";
+
+    /// <summary>Gateway only: admin plane port, internal to the environment (8081).</summary>
+    public const string ListenAdminPort = "Gateway__Listen__AdminPort";
+
+    /// <summary>
+    /// Optional and deliberately not set in production: each replica then uses its host name. One fixed value for
+    /// all replicas would make them overwrite each other's usage rows (<see cref="MeteringOptions.InstanceId"/>).
+    /// </summary>
+    public const string MeteringInstanceId = "Gateway__Metering__InstanceId";
+
+    /// <summary>Service Bus namespace host name, reached with managed identity.</summary>
+    public const string ServiceBusNamespace = "Gateway__ServiceBus__FullyQualifiedNamespace";
+
+    /// <summary>Control plane only: Stripe secret key; a Key Vault reference.</summary>
+    public const string StripeSecretKey = "Gateway__Stripe__SecretKey";
+
+    /// <summary>Control plane only: Stripe webhook signing secret; a Key Vault reference.</summary>
+    public const string StripeWebhookSecret = "Gateway__Stripe__WebhookSecret";
+
+    /// <summary>Gateway only: the API behind the gateway, the destination of the YARP cluster in appsettings.json.</summary>
+    public const string UpstreamAddress = "ReverseProxy__Clusters__social__Destinations__upstream__Address";
+
+    /// <summary>Where telemetry goes; read by the Functions host and by Azure Monitor exporters.</summary>
+    public const string ApplicationInsightsConnectionString = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+
+    /// <summary>Client id of the host's user-assigned identity, so DefaultAzureCredential uses that identity.</summary>
+    public const string AzureClientId = "AZURE_CLIENT_ID";
+
+    /// <summary>What the gateway container app must set.</summary>
+    public static IReadOnlyList<string> Gateway { get; } =
+    [
+        StorageTableEndpoint,
+        StorageTablePrefix,
+        AdminToken,
+        KeysEnvironment,
+        ListenAddress,
+        ListenDataPort,
+        ListenAdminPort,
+        ServiceBusNamespace,
+        UpstreamAddress,
+        ApplicationInsightsConnectionString,
+        AzureClientId,
+    ];
+
+    /// <summary>What the control-plane function app must set (besides the Functions platform's own settings).</summary>
+    public static IReadOnlyList<string> Functions { get; } =
+    [
+        StorageTableEndpoint,
+        StorageTablePrefix,
+        AdminToken,
+        KeysEnvironment,
+        ServiceBusNamespace,
+        StripeSecretKey,
+        StripeWebhookSecret,
+        ApplicationInsightsConnectionString,
+        AzureClientId,
+    ];
+
+    /// <summary>Settings whose values are secrets: they come from Key Vault, never as plain values.</summary>
+    public static IReadOnlyList<string> Secrets { get; } = [AdminToken, StripeSecretKey, StripeWebhookSecret];
+}
