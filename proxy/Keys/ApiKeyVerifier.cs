@@ -49,11 +49,15 @@ public readonly record struct KeyVerification(KeyVerificationOutcome Outcome, Ap
 public sealed partial class ApiKeyVerifier : IKeyChangeSink
 {
     private const int MaxUnknownRemembered = 100_000;
+
+    /// <summary>Background re-reads in flight at once; a key that finds them all busy tries again on a later request.</summary>
+    private const int MaxConcurrentRefreshes = 16;
     private static readonly TimeSpan UnknownRememberedFor = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<string, ApiCaller> _callers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ApiCaller>.AlternateLookup<ReadOnlySpan<char>> _callersBySpan;
     private readonly ConcurrentDictionary<string, long> _unknown = new(StringComparer.Ordinal);
+    private int _refreshesInFlight;
     private readonly ApiKeyFormat _format;
     private readonly IApiKeyStore _store;
     private readonly PlanCatalog _plans;
@@ -106,7 +110,15 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
         {
             if (_time.GetTimestamp() >= cached.RefreshAt && cached.TryStartRefresh())
             {
-                _ = RefreshAsync(cached);
+                if (Interlocked.Increment(ref _refreshesInFlight) <= MaxConcurrentRefreshes)
+                {
+                    _ = RefreshAsync(cached);
+                }
+                else
+                {
+                    Interlocked.Decrement(ref _refreshesInFlight);
+                    cached.RefreshDone();
+                }
             }
 
             return new(KeyVerification.Of(cached));
@@ -167,7 +179,9 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
         var bucket = previous is not null && ReferenceEquals(previous.Plan, plan)
             ? previous.RateLimit
             : new TokenBucket(plan.RequestsPerSecond, plan.Burst, now, _time.TimestampFrequency);
-        var caller = new ApiCaller(record, plan, key, bucket, now + _refreshTicks);
+        // Spread over 75-100 % of CacheRefresh, so keys loaded together do not all come due together.
+        var refreshAt = now + (long)(_refreshTicks * (0.75 + (0.25 * Random.Shared.NextDouble())));
+        var caller = new ApiCaller(record, plan, key, bucket, refreshAt);
 
         // The quota baseline: what other writers (other instances, earlier runs of this one) counted this month.
         var month = UsageCalendar.MonthOf(_time.GetUtcNow());
@@ -197,6 +211,7 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
         }
         finally
         {
+            Interlocked.Decrement(ref _refreshesInFlight);
             cached.RefreshDone();
         }
     }

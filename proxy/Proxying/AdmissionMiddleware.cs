@@ -1,4 +1,4 @@
-using Azure;
+using Gateway.Core.Storage;
 using Gateway.Core.Usage;
 using Gateway.Proxy.Keys;
 using Gateway.Proxy.Metering;
@@ -53,7 +53,7 @@ public sealed partial class AdmissionMiddleware(
     }
 
     private static bool IsStorageFault(Exception e, HttpContext context) =>
-        e is RequestFailedException or TimeoutException && !context.RequestAborted.IsCancellationRequested;
+        StorageFaults.IsStorageFault(e) && !context.RequestAborted.IsCancellationRequested;
 
     private Task StorageUnavailableAsync(HttpContext context, Exception e)
     {
