@@ -44,9 +44,13 @@ public sealed class KeyOptions
     [RegularExpression("^[a-z]{2,8}$", ErrorMessage = "Gateway:Keys:Environment must be 2 to 8 lowercase letters, such as 'live' or 'test'.")]
     public string Environment { get; set; } = "live";
 
-    /// <summary>How long a verified key is served from memory before it is re-read from storage in the background.</summary>
+    /// <summary>
+    /// How long a verified key is served from memory before it is re-read from storage in the background. Key changes
+    /// are pushed to every instance (in-process, or over Service Bus), so this is only a safety net; each re-read costs
+    /// two storage requests per active key.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Gateway:Keys:CacheRefresh must be between 00:00:01 and 01:00:00.")]
-    public TimeSpan CacheRefresh { get; set; } = TimeSpan.FromSeconds(60);
+    public TimeSpan CacheRefresh { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 public sealed class AdminOptions
