@@ -18,7 +18,6 @@ public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey
     public string CustomerId { get; } = record.CustomerId;
     public ApiKeyStatus Status { get; } = record.Status;
     public Plan Plan { get; } = plan;
-    public ApiKeyRecord Record { get; } = record;
 
     /// <summary>The plaintext this entry was verified with. Memory only: never logged, stored or forwarded.</summary>
     internal string VerifiedKey { get; } = verifiedKey;

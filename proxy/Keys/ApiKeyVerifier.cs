@@ -139,9 +139,6 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
         return LoadAsync(key.ToString(), keyId.ToString(), cancellationToken);
     }
 
-    /// <summary>The cached caller for a key id, if any (for the usage endpoint and tests).</summary>
-    public ApiCaller? Cached(string keyId) => _callers.GetValueOrDefault(keyId);
-
     public void Apply(KeyChange change) => _callers.TryRemove(change.KeyId, out _);
 
     private static bool SameKey(ReadOnlySpan<char> presented, string verified) =>
