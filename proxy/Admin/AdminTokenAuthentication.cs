@@ -59,15 +59,16 @@ public sealed class AdminTokenAuthenticationHandler(
 
 public static class AdminToken
 {
-    /// <summary>Fills in a generated token in Development when none is configured; elsewhere a missing token stops start-up.</summary>
-    public static void Configure(GatewayOptions options, IHostEnvironment environment)
+    /// <summary>
+    /// Fills in the run's generated token in Development when none is configured; elsewhere a missing token stops
+    /// start-up. Every options instance (IOptions, IOptionsMonitor, …) runs this, so the token comes from one
+    /// <see cref="GeneratedAdminToken"/> per process: one token, printed once.
+    /// </summary>
+    public static void Configure(GatewayOptions options, IHostEnvironment environment, GeneratedAdminToken generated)
     {
         if (string.IsNullOrWhiteSpace(options.Admin.Token) && environment.IsDevelopment())
         {
-            options.Admin.Token = $"adm_{RandomNumberGenerator.GetHexString(32, lowercase: true)}";
-
-            // Printed once, to the console only (never to log sinks), so the operator can call the admin API.
-            Console.WriteLine($"Admin API token for this run (set GATEWAY_ADMIN_TOKEN to choose your own): {options.Admin.Token}");
+            options.Admin.Token = generated.Value;
         }
     }
 
@@ -75,4 +76,19 @@ public static class AdminToken
         options.Admin.Token is { Length: >= 16 }
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail("Gateway:Admin:Token (or GATEWAY_ADMIN_TOKEN) must be set to at least 16 characters.");
+}
+
+/// <summary>The admin token generated for this run when none is configured (Development only); printed once, on first use.</summary>
+public sealed class GeneratedAdminToken
+{
+    private readonly Lazy<string> _value = new(() =>
+    {
+        var token = $"adm_{RandomNumberGenerator.GetHexString(32, lowercase: true)}";
+
+        // Printed to the console only (never to log sinks), so the operator can call the admin API.
+        Console.WriteLine($"Admin API token for this run (set GATEWAY_ADMIN_TOKEN to choose your own): {token}");
+        return token;
+    });
+
+    public string Value => _value.Value;
 }

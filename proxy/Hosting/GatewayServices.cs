@@ -45,8 +45,9 @@ public static partial class GatewayServices
     /// <summary>The admin API's token authentication and the single policy its endpoints require.</summary>
     public static IServiceCollection AddAdminApi(this IServiceCollection services)
     {
+        services.AddSingleton<GeneratedAdminToken>();
         services.AddOptions<GatewayOptions>()
-            .PostConfigure<IHostEnvironment>(AdminToken.Configure)
+            .PostConfigure<IHostEnvironment, GeneratedAdminToken>(AdminToken.Configure)
             .Validate(o => AdminToken.Validate(o).Succeeded, "Gateway:Admin:Token (or GATEWAY_ADMIN_TOKEN) must be set to at least 16 characters.");
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminTokenAuthenticationHandler>(AdminTokenAuthenticationHandler.SchemeName, null);

@@ -1,0 +1,44 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Gateway.Core;
+using Gateway.Proxy;
+using Gateway.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Tests.Admin;
+
+[Collection(UsesAzurite.Name)]
+public sealed class GeneratedAdminTokenTests(Azurite azurite) : GatewayTest(azurite)
+{
+    [Fact]
+    public async Task DevelopmentWithoutToken_GeneratesOneTokenForEveryOptionsView_AndItOpensTheAdminApi()
+    {
+        var settings = TestGateway.DefaultSettings(Azurite, Upstream, TestGateway.NewTablePrefix());
+        settings.Remove("Gateway:Admin:Token");
+        settings["Gateway:Listen:Address"] = "127.0.0.1";
+        settings["Gateway:Listen:DataPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Gateway:Listen:AdminPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await using var app = GatewayApp.Build(["--environment", "Development"], builder =>
+        {
+            builder.Configuration.Sources.Clear();
+            builder.Configuration.AddInMemoryCollection(settings);
+            builder.Logging.ClearProviders();
+        });
+        await app.StartAsync();
+
+        var fromOptions = app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Admin.Token;
+        var fromMonitor = app.Services.GetRequiredService<IOptionsMonitor<GatewayOptions>>().CurrentValue.Admin.Token;
+        using var admin = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{settings["Gateway:Listen:AdminPort"]}/") };
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", fromMonitor);
+        using var plans = await admin.GetAsync("admin/v1/plans");
+
+        Assert.StartsWith("adm_", fromOptions, StringComparison.Ordinal);
+        Assert.Equal(fromOptions, fromMonitor);
+        Assert.Equal(HttpStatusCode.OK, plans.StatusCode);
+        await app.StopAsync();
+    }
+}
