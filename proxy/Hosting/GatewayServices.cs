@@ -49,6 +49,10 @@ public static partial class GatewayServices
         services.AddOptions<GatewayOptions>()
             .PostConfigure<IHostEnvironment, GeneratedAdminToken>(AdminToken.Configure)
             .Validate(o => AdminToken.Validate(o).Succeeded, "Gateway:Admin:Token (or GATEWAY_ADMIN_TOKEN) must be set to at least 16 characters.");
+        // ASP.NET logs every challenge at Information under the handler's category: one line per unauthenticated
+        // admin call is noise, and a flood of them would be a log-volume attack. Failures stay visible at Warning.
+        services.Configure<LoggerFilterOptions>(o => o.Rules.Add(
+            new LoggerFilterRule(null, typeof(AdminTokenAuthenticationHandler).FullName, LogLevel.Warning, null)));
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminTokenAuthenticationHandler>(AdminTokenAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()

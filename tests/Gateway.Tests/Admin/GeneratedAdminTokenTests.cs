@@ -42,3 +42,25 @@ public sealed class GeneratedAdminTokenTests(Azurite azurite) : GatewayTest(azur
         await app.StopAsync();
     }
 }
+
+[Collection(UsesAzurite.Name)]
+public sealed class AdminChallengeLoggingTests(Azurite azurite) : GatewayTest(azurite)
+{
+    [Fact]
+    public async Task UnauthenticatedAdminCall_LogsNothingBelowWarning()
+    {
+        var logs = new LogCapture();
+        await using var gateway = await StartGatewayAsync(services: s => s.AddSingleton<ILoggerProvider>(logs));
+        using var anonymous = new HttpClient { BaseAddress = gateway.Admin.BaseAddress };
+
+        using var response = await anonymous.GetAsync("admin/v1/plans");
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, "admin/v1/plans");
+        wrong.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "not-the-admin-token-at-all");
+        using var wrongResponse = await anonymous.SendAsync(wrong);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrongResponse.StatusCode);
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("challenged", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("not-the-admin-token-at-all", StringComparison.Ordinal));
+    }
+}
