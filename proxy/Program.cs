@@ -3,7 +3,21 @@ using Gateway.Proxy.Admin;
 using Gateway.Proxy.Developer;
 using Gateway.Proxy.Hosting;
 
-await Gateway.Proxy.GatewayApp.Build(args).RunAsync();
+try
+{
+    await Gateway.Proxy.GatewayApp.Build(args).RunAsync();
+    return 0;
+}
+catch (Microsoft.Extensions.Options.OptionsValidationException e)
+{
+    // A configuration mistake is the operator's, not a fault: one line per setting, no stack trace.
+    foreach (var failure in e.Failures)
+    {
+        await Console.Error.WriteLineAsync($"Configuration error: {failure}");
+    }
+
+    return 2;
+}
 
 namespace Gateway.Proxy
 {

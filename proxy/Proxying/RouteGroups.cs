@@ -6,8 +6,8 @@ namespace Gateway.Proxy.Proxying;
 
 /// <summary>
 /// Route groups are the API products plans license. Every YARP route names its group in its metadata
-/// (<c>ReverseProxy:Routes:{id}:Metadata:RouteGroup</c>); start-up refuses a route without one and a plan that
-/// names a group no route has.
+/// (<c>ReverseProxy:Routes:{id}:Metadata:RouteGroup</c>); start-up refuses a route without one, a route whose group
+/// no plan licenses, and a plan that names a group no route has.
 /// </summary>
 public static class RouteGroups
 {
@@ -40,6 +40,15 @@ public static class RouteGroups
                 }
 
                 groups.Add(group);
+            }
+
+            foreach (var route in routes)
+            {
+                var group = route[$"Metadata:{MetadataKey}"];
+                if (group is not null && groups.Contains(group) && !options.Plans.Values.Any(p => p.RouteGroups.Contains(group)))
+                {
+                    failures.Add($"ReverseProxy:Routes:{route.Key}:Metadata:{MetadataKey} '{group}' is licensed by no plan in Gateway:Plans, so no key could ever call it.");
+                }
             }
 
             foreach (var (planName, plan) in options.Plans)
