@@ -43,7 +43,7 @@ public sealed class QuotaLedgerTests
     }
 
     [Fact]
-    public void Release_AfterTheFlushDroppedThePeriod_PutsItBackWithTheCorrectedCount()
+    public void Release_AfterTheFlushDroppedThePeriod_PutsItBackUntilTheCorrectedCountIsWritten()
     {
         var ledger = new QuotaLedger();
         var period = ledger.Period("c1", "k1", November);
@@ -57,6 +57,11 @@ public sealed class QuotaLedgerTests
         Assert.True(droppedWhileFlushed);
         Assert.Same(period, Assert.Single(ledger.Periods));
         Assert.Equal((0, 1), (period.Local, period.Flushed));
+
+        // The next flush writes the lower count; then the period can go for good.
+        period.MarkFlushed(0);
+        ledger.Forget(period);
+        Assert.Empty(ledger.Periods);
     }
 
     [Fact]
