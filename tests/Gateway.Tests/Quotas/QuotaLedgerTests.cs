@@ -82,7 +82,7 @@ public sealed class QuotaLedgerTests
     [Fact]
     public async Task Release_RacingForget_NeverLeavesAnUnwrittenCountOutsideTheLedger()
     {
-        const int Rounds = 10_000;
+        const int Rounds = 3_000;
         var plan = Plan(quota: 5, OverQuotaBehaviour.Block);
         var ledgers = new QuotaLedger[Rounds];
         var periods = new QuotaPeriod[Rounds];
