@@ -19,6 +19,8 @@ public static class ProblemTypes
     public const string QuotaExhausted = Base + "quota-exhausted";
     public const string RouteNotFound = Base + "route-not-found";
     public const string StorageUnavailable = Base + "storage-unavailable";
+    public const string UpstreamUnavailable = Base + "upstream-unavailable";
+    public const string UpstreamTimeout = Base + "upstream-timeout";
 
     // Admin API (port 8081)
     public const string InvalidRequest = Base + "invalid-request";

@@ -1,8 +1,9 @@
 namespace Gateway.Core.Usage;
 
 /// <summary>
-/// How a counted call ended: the status class the upstream answered with, or the reason the gateway refused it.
-/// Forwarded outcomes are billable calls; rejections are counted separately and never billed.
+/// How a counted call ended: the status class the upstream answered with, the reason the gateway refused it, or
+/// why a forwarded call got no answer from the upstream. Only upstream answers are billable and use quota.
+/// Values are stored by name (<see cref="CallOutcomes.Name"/>); new ones are appended, never inserted or renamed.
 /// </summary>
 public enum CallOutcome : byte
 {
@@ -15,6 +16,15 @@ public enum CallOutcome : byte
     RejectedRateLimited,
     RejectedQuotaExhausted,
     RejectedSuspended,
+
+    /// <summary>
+    /// Forwarded, but the upstream gave no whole answer: it could not be reached, did not answer in time, or broke
+    /// off mid-answer. The caller got a 502/504 problem (or, if the answer had begun, a truncated response).
+    /// </summary>
+    GatewayError,
+
+    /// <summary>Forwarded, but the caller went away (or its request body failed) before the upstream answered.</summary>
+    ClientAborted,
 }
 
 public static class CallOutcomes
@@ -23,12 +33,21 @@ public static class CallOutcomes
     [
         "1xx", "2xx", "3xx", "4xx", "5xx",
         "rejected-route-not-in-plan", "rejected-rate-limited", "rejected-quota-exhausted", "rejected-suspended",
+        "gateway-error", "client-aborted",
     ];
 
     /// <summary>The name stored in Table Storage and shown in usage reports.</summary>
     public static string Name(this CallOutcome outcome) => Names[(int)outcome];
 
-    public static bool IsForwarded(this CallOutcome outcome) => outcome <= CallOutcome.Status5xx;
+    /// <summary>The upstream answered: a status class.</summary>
+    public static bool IsUpstreamAnswer(this CallOutcome outcome) => outcome <= CallOutcome.Status5xx;
+
+    /// <summary>
+    /// Billed, and counted against the monthly quota: the same set, so a call admitted against the quota that ends
+    /// up not billable gives its quota back. Today every upstream answer; the billing issue (#11) makes the set
+    /// configurable per plan.
+    /// </summary>
+    public static bool IsBillable(this CallOutcome outcome) => outcome.IsUpstreamAnswer();
 
     public static CallOutcome FromStatusCode(int statusCode) => statusCode switch
     {

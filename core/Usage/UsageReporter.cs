@@ -21,7 +21,11 @@ public enum UsageGranularity
 
 public sealed record UsageBucket(DateTimeOffset Start, string RouteGroup, string StatusClass, long Count);
 
-/// <summary>Calls in a period. <c>Total</c> counts forwarded (billable) calls; gateway rejections are in <c>Rejected</c>.</summary>
+/// <summary>
+/// Calls in a period. <c>Total</c> counts billable calls: forwarded calls the upstream answered. Never in it:
+/// gateway refusals (<c>Rejected</c>), calls the upstream never answered (<c>GatewayErrors</c>) and calls the caller
+/// left before the answer (<c>ClientAborted</c>).
+/// </summary>
 public sealed record UsageReport(
     string CustomerId,
     string? KeyId,
@@ -30,6 +34,8 @@ public sealed record UsageReport(
     string Granularity,
     long Total,
     long Rejected,
+    long GatewayErrors,
+    long ClientAborted,
     IReadOnlyList<UsageBucket> Buckets);
 
 /// <summary>Builds usage reports from the usage table plus what this process has not flushed yet.</summary>
@@ -80,7 +86,7 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
         }
 
         var buckets = new Dictionary<(int Start, string RouteGroup, CallOutcome Outcome), long>();
-        long total = 0, rejected = 0;
+        long total = 0, rejected = 0, gatewayErrors = 0, clientAborted = 0;
         foreach (var ((cell, _), count) in counts)
         {
             if (keyId is not null && cell.KeyId != keyId)
@@ -91,9 +97,17 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
             var start = granularity == UsageGranularity.Day ? cell.Hour - (cell.Hour % 24) : cell.Hour;
             var bucket = (start, cell.RouteGroup, cell.Outcome);
             buckets[bucket] = buckets.GetValueOrDefault(bucket) + count;
-            if (cell.Outcome.IsForwarded())
+            if (cell.Outcome.IsBillable())
             {
                 total += count;
+            }
+            else if (cell.Outcome == CallOutcome.GatewayError)
+            {
+                gatewayErrors += count;
+            }
+            else if (cell.Outcome == CallOutcome.ClientAborted)
+            {
+                clientAborted += count;
             }
             else
             {
@@ -105,6 +119,6 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
             .OrderBy(b => b.Key.Start).ThenBy(b => b.Key.RouteGroup, StringComparer.Ordinal).ThenBy(b => b.Key.Outcome)
             .Select(b => new UsageBucket(UsageCalendar.HourStart(b.Key.Start), b.Key.RouteGroup, b.Key.Outcome.Name(), b.Value))
             .ToList();
-        return new UsageReport(customerId, keyId, from, to, granularity.ToString().ToLowerInvariant(), total, rejected, ordered);
+        return new UsageReport(customerId, keyId, from, to, granularity.ToString().ToLowerInvariant(), total, rejected, gatewayErrors, clientAborted, ordered);
     }
 }

@@ -4,7 +4,7 @@ using Gateway.Core.Problems;
 
 namespace Gateway.Proxy.Problems;
 
-/// <summary>Why the data plane refused a call. Each maps to exactly one problem type and status.</summary>
+/// <summary>Why the data plane answered with a problem: a refusal, or no answer from the upstream. Each maps to exactly one problem type and status.</summary>
 public enum Rejection
 {
     MissingKey,
@@ -17,6 +17,8 @@ public enum Rejection
     QuotaExhausted,
     RouteNotFound,
     StorageUnavailable,
+    UpstreamUnavailable,
+    UpstreamTimeout,
 }
 
 /// <summary>
@@ -53,6 +55,10 @@ public static class DataPlaneProblems
             "The gateway serves no API at this path and method."),
         Rejection.StorageUnavailable => new(ProblemTypes.StorageUnavailable, "The gateway cannot verify the key right now.", 503,
             "Key storage is unavailable. Retry shortly."),
+        Rejection.UpstreamUnavailable => new(ProblemTypes.UpstreamUnavailable, "The API behind the gateway could not be reached.", 502,
+            "The gateway could not get an answer from the API. The call is not billed and does not count against the quota; retry later."),
+        Rejection.UpstreamTimeout => new(ProblemTypes.UpstreamTimeout, "The API behind the gateway did not answer in time.", 504,
+            "The API did not answer within the gateway's time limit. The call is not billed and does not count against the quota; retry later."),
         _ => throw new ArgumentOutOfRangeException(nameof(rejection)),
     };
 

@@ -112,13 +112,15 @@ public sealed partial class AdmissionMiddleware(
 
         var now = time.GetUtcNow();
         var month = UsageCalendar.MonthOf(now);
-        if (caller.QuotaPeriod(ledger, month).TryAdmit(caller.Plan) == QuotaDecision.Exhausted)
+        var period = caller.QuotaPeriod(ledger, month);
+        if (period.TryAdmit(caller.Plan) == QuotaDecision.Exhausted)
         {
             var untilNextMonth = (long)Math.Ceiling((UsageCalendar.MonthEnd(month) - now).TotalSeconds);
             return RejectAsync(context, caller, routeGroup, CallOutcome.RejectedQuotaExhausted, Rejection.QuotaExhausted, (int)Math.Min(untilNextMonth, int.MaxValue));
         }
 
         context.Features.Set(caller);
+        var admitted = new AdmittedCall(caller, period, routeGroup);
         Task forwarding;
         try
         {
@@ -126,35 +128,77 @@ public sealed partial class AdmissionMiddleware(
         }
         catch
         {
-            Count(context, caller, routeGroup);
+            Count(admitted, FaultOutcome(context));
             throw;
+        }
+
+        if (forwarding.IsCompletedSuccessfully)
+        {
+            return CountForwarded(context, admitted);
         }
 
         if (forwarding.IsCompleted)
         {
-            // Completed, faulted or cancelled: counted now; returning the task passes any fault on, as awaiting would.
-            Count(context, caller, routeGroup);
+            // Faulted or cancelled: counted now; returning the task passes the fault on, as awaiting would.
+            Count(admitted, FaultOutcome(context));
             return forwarding;
         }
 
-        return CountWhenForwardedAsync(forwarding, context, caller, routeGroup);
+        return CountWhenForwardedAsync(forwarding, context, admitted);
     }
 
-    /// <summary>Every admitted call is counted exactly once, with the status the caller got, whatever happens upstream.</summary>
-    private async Task CountWhenForwardedAsync(Task forwarding, HttpContext context, ApiCaller caller, string routeGroup)
+    /// <summary>Every admitted call is counted exactly once, with how it ended, whatever happens upstream.</summary>
+    private async Task CountWhenForwardedAsync(Task forwarding, HttpContext context, AdmittedCall admitted)
     {
         try
         {
             await forwarding;
         }
-        finally
+        catch
         {
-            Count(context, caller, routeGroup);
+            Count(admitted, FaultOutcome(context));
+            throw;
         }
+
+        await CountForwarded(context, admitted);
     }
 
-    private void Count(HttpContext context, ApiCaller caller, string routeGroup) =>
-        usage.Record(caller.CustomerId, caller.KeyId, routeGroup, CallOutcomes.FromStatusCode(context.Response.StatusCode));
+    /// <summary>
+    /// Counts a forwarded call by how it ended (<see cref="ForwardedCalls"/>). When the upstream never answered and
+    /// nothing has been sent yet, the caller gets the gateway's own problem instead of an empty 502/504.
+    /// </summary>
+    private Task CountForwarded(HttpContext context, AdmittedCall admitted)
+    {
+        var outcome = ForwardedCalls.Outcome(context, out var problem);
+        Count(admitted, outcome);
+        if (outcome != CallOutcome.GatewayError || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+        {
+            return Task.CompletedTask;
+        }
+
+        // YARP may have cleared the response headers along with the upstream's partial answer.
+        var bucket = admitted.Caller.RateLimit;
+        WriteRateLimitHeaders(context.Response.Headers, bucket, bucket.Peek(time.GetTimestamp()));
+        return DataPlaneProblems.WriteAsync(context, problem);
+    }
+
+    /// <summary>Forwarding threw: no answer from the upstream reached the caller through the proxy.</summary>
+    private static CallOutcome FaultOutcome(HttpContext context) =>
+        context.RequestAborted.IsCancellationRequested ? CallOutcome.ClientAborted : CallOutcome.GatewayError;
+
+    /// <summary>
+    /// Records the call; one that is not billable gives its quota back to the period that admitted it (after the
+    /// outcome is known, so the call held its place while in flight).
+    /// </summary>
+    private void Count(AdmittedCall admitted, CallOutcome outcome)
+    {
+        var caller = admitted.Caller;
+        usage.Record(caller.CustomerId, caller.KeyId, admitted.RouteGroup, outcome);
+        if (!outcome.IsBillable())
+        {
+            ledger.Release(admitted.Period);
+        }
+    }
 
     private Task RejectAsync(HttpContext context, ApiCaller caller, string routeGroup, CallOutcome outcome, Rejection rejection, int retryAfterSeconds = 0)
     {
@@ -164,4 +208,7 @@ public sealed partial class AdmissionMiddleware(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Key storage is unavailable; answering 503.")]
     private static partial void LogStorageUnavailable(ILogger logger, Exception exception);
+
+    /// <summary>An admitted call, as counting it after forwarding needs it: the quota period is the one that admitted it.</summary>
+    private readonly record struct AdmittedCall(ApiCaller Caller, QuotaPeriod Period, string RouteGroup);
 }

@@ -15,18 +15,26 @@ public enum QuotaDecision
     Exhausted,
 }
 
-/// <summary>One key's calls in one UTC month: what other writers had stored when last read, plus this process's own.</summary>
+/// <summary>
+/// One key's calls in one UTC month: what other writers had stored when last read, plus this process's own.
+/// Ordering: <see cref="TryAdmit"/> counts a call atomically before it is forwarded; if the call turns out not to be
+/// billable (the upstream never answered), <see cref="QuotaLedger.Release"/> takes it back once that is known, on
+/// this same object, so it goes to the month that admitted it even when the month has rolled over meanwhile. Until
+/// then the call holds its place in the quota. The month row the flush writes is <see cref="Local"/> as it stands:
+/// the count after refunds.
+/// </summary>
 public sealed class QuotaPeriod(string customerId, string keyId, int month)
 {
     private long _baseline;
     private long _local;
     private long _flushed;
+    private int _dropped;
 
     public string CustomerId { get; } = customerId;
     public string KeyId { get; } = keyId;
     public int Month { get; } = month;
 
-    /// <summary>Calls admitted by this process (its writer) this month.</summary>
+    /// <summary>Calls admitted by this process (its writer) this month, less those given back.</summary>
     public long Local => Volatile.Read(ref _local);
 
     /// <summary>Calls stored by other writers (other instances, earlier runs) when last read.</summary>
@@ -34,17 +42,16 @@ public sealed class QuotaPeriod(string customerId, string keyId, int month)
 
     public long Used => Baseline + Local;
 
+    /// <summary>The count of the month row storage holds for this writer, as last written.</summary>
     public long Flushed => Volatile.Read(ref _flushed);
 
     public void SetBaseline(long value) => Volatile.Write(ref _baseline, value);
 
-    public void MarkFlushed(long value)
-    {
-        long seen;
-        while ((seen = Volatile.Read(ref _flushed)) < value && Interlocked.CompareExchange(ref _flushed, value, seen) != seen)
-        {
-        }
-    }
+    /// <summary>
+    /// Records the count just written. Flushes run one at a time, so the last value written is what storage holds;
+    /// it can be lower than an earlier one when calls were given back in between.
+    /// </summary>
+    public void MarkFlushed(long value) => Volatile.Write(ref _flushed, value);
 
     /// <summary>Admits one call. On a blocking plan the check and the count are one atomic step, so exactly the quota gets through.</summary>
     public QuotaDecision TryAdmit(Plan plan)
@@ -68,20 +75,71 @@ public sealed class QuotaPeriod(string customerId, string keyId, int month)
             }
         }
     }
+
+    /// <summary>Takes back one admitted call: a place for the next call on a blocking plan, one call less of overage on a billing plan.</summary>
+    internal void GiveBack() => Interlocked.Decrement(ref _local);
+
+    /// <summary>True while the ledger has dropped this period (see <see cref="QuotaLedger.Forget"/>).</summary>
+    internal bool IsDropped => Volatile.Read(ref _dropped) != 0;
+
+    /// <summary>A full fence: a <see cref="GiveBack"/> either comes before it (and shows in the next read of <see cref="Local"/>) or sees it.</summary>
+    internal void MarkDropped() => Interlocked.Exchange(ref _dropped, 1);
+
+    internal void MarkKept() => Volatile.Write(ref _dropped, 0);
 }
 
 /// <summary>
 /// Monthly call counts per key, the source of quota decisions and of the month rows in the usage table.
-/// Periods of past months stay until flushed, then go.
+/// Periods of past months stay until flushed, then go; a refund for a period that has gone brings it back, so the
+/// corrected count is written too.
 /// </summary>
 public sealed class QuotaLedger
 {
     private readonly ConcurrentDictionary<(string KeyId, int Month), QuotaPeriod> _periods = new();
+    private readonly Lock _dropping = new();
 
     public QuotaPeriod Period(string customerId, string keyId, int month) =>
         _periods.GetOrAdd((keyId, month), static (k, customerId) => new QuotaPeriod(customerId, k.KeyId, k.Month), customerId);
 
     public IEnumerable<QuotaPeriod> Periods => _periods.Values;
 
-    public void Forget(QuotaPeriod period) => _periods.TryRemove(new KeyValuePair<(string, int), QuotaPeriod>((period.KeyId, period.Month), period));
+    /// <summary>
+    /// Gives one call back to <paramref name="period"/>, the period that admitted it: an admitted call that turned out
+    /// not to be billable. Lock-free unless the period was dropped meanwhile (only around the turn of a month).
+    /// </summary>
+    public void Release(QuotaPeriod period)
+    {
+        period.GiveBack();
+        if (!period.IsDropped)
+        {
+            return;
+        }
+
+        lock (_dropping)
+        {
+            if (period.IsDropped)
+            {
+                period.MarkKept();
+                _periods.TryAdd((period.KeyId, period.Month), period);
+            }
+        }
+    }
+
+    /// <summary>Drops a period whose count storage holds completely (a past month's, once flushed).</summary>
+    public void Forget(QuotaPeriod period)
+    {
+        lock (_dropping)
+        {
+            // Marked before the count is read again: a refund racing with this either shows in that read (the period
+            // stays) or sees the mark and puts the period back once this lock is released.
+            period.MarkDropped();
+            if (period.Flushed == period.Local)
+            {
+                _periods.TryRemove(new KeyValuePair<(string, int), QuotaPeriod>((period.KeyId, period.Month), period));
+                return;
+            }
+
+            period.MarkKept();
+        }
+    }
 }
