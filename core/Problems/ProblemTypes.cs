@@ -25,6 +25,7 @@ public static class ProblemTypes
     public const string AdminUnauthorized = Base + "admin-unauthorized";
     public const string NotFound = Base + "not-found";
     public const string Conflict = Base + "conflict";
+    public const string BodyTooLarge = Base + "body-too-large";
 }
 
 /// <summary>An RFC 9457 problem as a value; hosts turn it into <c>application/problem+json</c>.</summary>
@@ -37,6 +38,12 @@ public sealed record ApiProblem(string Type, string Title, int Status, string De
         new(ProblemTypes.InvalidRequest, "The request is invalid.", 400, $"{field}: {message}")
         {
             Errors = new Dictionary<string, string[]> { [field] = [message] },
+        };
+
+    public static ApiProblem BodyTooLarge(long limit) =>
+        new(ProblemTypes.BodyTooLarge, "The request body is too large.", 413, $"body: at most {limit} bytes are accepted.")
+        {
+            Errors = new Dictionary<string, string[]> { ["body"] = [$"must be at most {limit} bytes."] },
         };
 
     public static ApiProblem NotFound(string what, string id) =>

@@ -7,6 +7,7 @@ using Gateway.Core.Usage;
 using Gateway.Proxy.Admin;
 using Gateway.Proxy.Keys;
 using Gateway.Proxy.Metering;
+using Gateway.Proxy.Problems;
 using Gateway.Proxy.Proxying;
 using Gateway.Proxy.Quotas;
 using Microsoft.AspNetCore.Authentication;
@@ -47,7 +48,7 @@ public static partial class GatewayServices
     {
         services.AddOptions<GatewayOptions>()
             .PostConfigure<IHostEnvironment>(AdminToken.Configure)
-            .Validate(o => AdminToken.Validate(o).Succeeded, "Gateway:Admin:Token (or GATEWAY_ADMIN_TOKEN) must be set to at least 16 characters.");
+            .Validate(o => AdminToken.Validate(o).Succeeded, AdminToken.Requirement);
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, AdminTokenAuthenticationHandler>(AdminTokenAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
@@ -71,11 +72,16 @@ public static partial class GatewayServices
         properties["__AuthorizationMiddlewareSet"] = true;
     }
 
-    /// <summary>Faults become problem+json: storage outages 503 with a stable type, anything else a plain 500.</summary>
+    /// <summary>
+    /// Faults become problem+json: storage outages 503 with a stable type, anything else a plain 500. A request the
+    /// framework finds malformed while an endpoint reads it is the client's mistake: 400 or 413 (<see cref="BadRequestHandler"/>).
+    /// </summary>
     public static IServiceCollection AddGatewayProblems(this IServiceCollection services)
     {
         services.AddProblemDetails();
+        services.AddExceptionHandler<BadRequestHandler>();
         services.AddExceptionHandler<StorageFaultHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
     }
 
