@@ -78,7 +78,7 @@ public static partial class GatewayServices
     /// </summary>
     public static IServiceCollection AddGatewayProblems(this IServiceCollection services)
     {
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.HttpContext.Response.Headers.XContentTypeOptions = DataPlaneProblems.NoSniff);
         services.AddExceptionHandler<BadRequestHandler>();
         services.AddExceptionHandler<StorageFaultHandler>();
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -17,6 +17,7 @@ public enum Rejection
     QuotaExhausted,
     RouteNotFound,
     StorageUnavailable,
+    MethodNotAllowed,
 }
 
 /// <summary>
@@ -26,6 +27,9 @@ public enum Rejection
 public static class DataPlaneProblems
 {
     public const string ContentType = "application/problem+json";
+
+    /// <summary><c>X-Content-Type-Options</c> on every response the gateway writes itself: browsers must not sniff it as HTML.</summary>
+    public const string NoSniff = "nosniff";
 
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly ApiProblem[] Known = [.. Enum.GetValues<Rejection>().Select(Describe)];
@@ -53,6 +57,8 @@ public static class DataPlaneProblems
             "The gateway serves no API at this path and method."),
         Rejection.StorageUnavailable => new(ProblemTypes.StorageUnavailable, "The gateway cannot verify the key right now.", 503,
             "Key storage is unavailable. Retry shortly."),
+        Rejection.MethodNotAllowed => new(ProblemTypes.MethodNotAllowed, "Method not allowed.", 405,
+            "This path does not accept this method. The Allow header lists the methods it accepts."),
         _ => throw new ArgumentOutOfRangeException(nameof(rejection)),
     };
 
@@ -69,6 +75,7 @@ public static class DataPlaneProblems
         response.StatusCode = Status(rejection);
         response.ContentType = ContentType;
         response.Headers.CacheControl = "no-store";
+        response.Headers.XContentTypeOptions = NoSniff;
         if (response.StatusCode == 401)
         {
             response.Headers.WWWAuthenticate = "Bearer realm=\"gateway\"";
@@ -82,6 +89,17 @@ public static class DataPlaneProblems
         var body = Bodies[(int)rejection];
         response.ContentLength = body.Length;
         return response.Body.WriteAsync(body, 0, body.Length, context.RequestAborted);
+    }
+
+    /// <summary>405 with the <c>Allow</c> header a 405 must carry.</summary>
+    public static Task WriteMethodNotAllowedAsync(HttpContext context, string allow)
+    {
+        if (!context.Response.HasStarted)
+        {
+            context.Response.Headers.Allow = allow;
+        }
+
+        return WriteAsync(context, Rejection.MethodNotAllowed);
     }
 
     private static byte[] Serialize(ApiProblem p) => JsonSerializer.SerializeToUtf8Bytes(
