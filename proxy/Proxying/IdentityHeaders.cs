@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+using System.Net.Http.Headers;
 using Gateway.Proxy.Hosting;
 using Gateway.Proxy.Keys;
 using Microsoft.AspNetCore.HttpOverrides;
@@ -25,15 +27,15 @@ public sealed class IdentityHeaders(IOptions<ListenerOptions> listen) : ITransfo
     public const string Plan = "X-Gateway-Plan";
     public const string RouteGroup = "X-Gateway-Route-Group";
 
-    private static readonly string[] Removed =
-    [
+    private static readonly FrozenSet<string> Removed = new[]
+    {
         HeaderNames.Authorization, ApiKeyCredentials.ApiKeyHeader, "Forwarded", CustomerId, KeyId, Plan, RouteGroup,
 
         // Set by proxies in front of a server, acted on by many: a client's copy would be believed upstream.
         "X-Real-IP", "X-Original-URL", "X-Original-Host", "X-Rewrite-URL",
         ForwardedHeadersDefaults.XOriginalForHeaderName, ForwardedHeadersDefaults.XOriginalProtoHeaderName,
         "X-HTTP-Method-Override", "X-HTTP-Method", "X-Method-Override",
-    ];
+    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     private readonly bool _trustsProxies = listen.Value.TrustedProxies.Count > 0;
 
@@ -51,10 +53,7 @@ public sealed class IdentityHeaders(IOptions<ListenerOptions> listen) : ITransfo
         var trustsProxies = _trustsProxies && context.UseDefaultForwarders != false;
         context.AddRequestTransform(transform =>
         {
-            foreach (var header in Removed)
-            {
-                RequestTransform.RemoveHeader(transform, header);
-            }
+            RemoveClientCopies(transform.ProxyRequest.Headers);
 
             // The forwarded-headers middleware records the peer in X-Original-For only when it trusted it (a client's
             // copy is removed before it runs). Otherwise the chain is the client's word: the appended peer replaces it.
@@ -91,5 +90,30 @@ public sealed class IdentityHeaders(IOptions<ListenerOptions> listen) : ITransfo
             transform.HttpContext.Response.Headers.Server = default;
             return ValueTask.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// One pass over the few headers a request has, instead of a lookup for each of the many names removed; headers
+    /// cannot be removed while they are enumerated, so each removal starts a new pass (usually one: the key's header).
+    /// </summary>
+    private static void RemoveClientCopies(HttpRequestHeaders headers)
+    {
+        while (FirstRemoved(headers) is { } name)
+        {
+            headers.Remove(name);
+        }
+    }
+
+    private static string? FirstRemoved(HttpRequestHeaders headers)
+    {
+        foreach (var header in headers.NonValidated)
+        {
+            if (Removed.Contains(header.Key))
+            {
+                return header.Key;
+            }
+        }
+
+        return null;
     }
 }
