@@ -8,7 +8,8 @@ namespace Gateway.Proxy.Proxying;
 /// The URL the upstream is sent: YARP's, with two repairs that cost nothing unless a request needs them.
 /// <list type="bullet">
 /// <item>Query parameters named <c>api_key</c>, <c>apikey</c> or <c>api-key</c> (any case) are removed. The gateway
-/// reads keys from headers only, so a key pasted into the URL is not used; it must not reach the upstream either.</item>
+/// reads keys from headers only, so a key pasted into the URL is not used; it must not reach the upstream either.
+/// (A name spelled with percent-escapes, <c>%61pi_key</c>, is not recognised: nobody pastes a key that way.)</item>
 /// <item>An encoded slash stays one. Kestrel decodes the path except <c>%2F</c>, which it leaves as the three
 /// characters <c>%2F</c>; YARP then escapes the <c>%</c> (<c>%252F</c>), because the decoded path cannot tell
 /// <c>%2F</c> from a literal <c>%2F</c> sent as <c>%252F</c>. The raw request target can: without <c>%25</c> in
@@ -24,7 +25,7 @@ public static class ForwardedTarget
     public static void Apply(RequestTransformContext transform)
     {
         var query = transform.HttpContext.Request.QueryString.Value;
-        if (query is not null && query.Contains("api", StringComparison.OrdinalIgnoreCase))
+        if (query is not null && MayNameAKeyParameter(query))
         {
             RemoveKeyParameters(transform);
         }
@@ -34,6 +35,20 @@ public static class ForwardedTarget
         {
             KeepEncodedSlashes(transform, path);
         }
+    }
+
+    /// <summary>True when a parameter name starts with <c>api</c> (any case): only then is the query parsed.</summary>
+    private static bool MayNameAKeyParameter(string query)
+    {
+        for (var at = query.IndexOf("api", StringComparison.OrdinalIgnoreCase); at > 0; at = query.IndexOf("api", at + 3, StringComparison.OrdinalIgnoreCase))
+        {
+            if (query[at - 1] is '?' or '&')
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void RemoveKeyParameters(RequestTransformContext transform)
