@@ -57,6 +57,10 @@ public sealed class AdminOptions
 {
     /// <summary>Bearer token for the admin API. Also read from GATEWAY_ADMIN_TOKEN.</summary>
     public string? Token { get; set; }
+
+    /// <summary>The largest admin request body accepted; a larger one is refused with 413 before it is read.</summary>
+    [Range(1024, 16 * 1024 * 1024, ErrorMessage = "Gateway:Admin:MaxBodyBytes must be between 1024 and 16777216.")]
+    public long MaxBodyBytes { get; set; } = 64 * 1024;
 }
 
 public sealed class MeteringOptions

@@ -41,6 +41,7 @@ namespace Gateway.Proxy
             builder.Services.AddAdminApi();
 
             var app = builder.Build();
+            app.UseForwardedClientAddress();
             app.UseExceptionHandler();
             app.UseRouting();
             app.UsePlaneSeparation();

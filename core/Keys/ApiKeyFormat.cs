@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Security.Cryptography;
@@ -20,6 +21,7 @@ public sealed class ApiKeyFormat
     public const int SecretLength = 22;
     public const int ChecksumLength = 6;
     private const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    private static readonly SearchValues<char> AlphabetValues = SearchValues.Create(Alphabet);
 
     public ApiKeyFormat(string environment)
     {
@@ -85,6 +87,9 @@ public sealed class ApiKeyFormat
         WriteChecksum(body, expected);
         return key[^ChecksumLength..].SequenceEqual(expected);
     }
+
+    /// <summary>True for text of the shape key ids have: <see cref="KeyIdLength"/> base62 characters.</summary>
+    public static bool IsKeyId(ReadOnlySpan<char> keyId) => keyId.Length == KeyIdLength && !keyId.ContainsAnyExcept(AlphabetValues);
 
     private static bool IsBase62(char c) => char.IsAsciiLetterOrDigit(c);
 

@@ -1,6 +1,7 @@
 using Gateway.Core.Customers;
 using Gateway.Core.Plans;
 using Gateway.Core.Problems;
+using Gateway.Core.Validation;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Core.Keys;
@@ -21,9 +22,9 @@ public sealed class ApiKeyService(
 
     public async Task<Outcome<IssuedApiKey>> IssueAsync(string? customerId, string? plan, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(customerId))
+        if (InputRules.CustomerId("customerId", customerId) is { } invalid)
         {
-            return ApiProblem.Invalid("customerId", "is required.");
+            return invalid;
         }
 
         if (!plans.TryGet(plan, out var found))
@@ -31,15 +32,15 @@ public sealed class ApiKeyService(
             return ApiProblem.Invalid("plan", $"must be one of: {string.Join(", ", plans.All.Select(p => p.Name))}.");
         }
 
-        if (await customers.FindAsync(customerId, cancellationToken) is null)
+        if (await customers.FindAsync(customerId!, cancellationToken) is null)
         {
-            return ApiProblem.NotFound("Customer", customerId);
+            return ApiProblem.NotFound("Customer", customerId!);
         }
 
         var (key, keyId) = _format.Generate();
         var record = new ApiKeyRecord(
             keyId,
-            customerId,
+            customerId!,
             found.Name,
             ApiKeyStatus.Active,
             ApiKeyHash.Compute(key),
@@ -52,17 +53,17 @@ public sealed class ApiKeyService(
 
     public async Task<Outcome<IReadOnlyList<ApiKeyRecord>>> ListAsync(string? customerId, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(customerId))
+        if (InputRules.CustomerId("customerId", customerId) is { } invalid)
         {
-            return ApiProblem.Invalid("customerId", "is required.");
+            return invalid;
         }
 
-        if (await customers.FindAsync(customerId, cancellationToken) is null)
+        if (await customers.FindAsync(customerId!, cancellationToken) is null)
         {
-            return ApiProblem.NotFound("Customer", customerId);
+            return ApiProblem.NotFound("Customer", customerId!);
         }
 
-        return new Outcome<IReadOnlyList<ApiKeyRecord>>(await keys.ListByCustomerAsync(customerId, cancellationToken), null);
+        return new Outcome<IReadOnlyList<ApiKeyRecord>>(await keys.ListByCustomerAsync(customerId!, cancellationToken), null);
     }
 
     public Task<Outcome<ApiKeyRecord>> RevokeAsync(string keyId, CancellationToken cancellationToken) =>
@@ -76,7 +77,8 @@ public sealed class ApiKeyService(
 
     private async Task<Outcome<ApiKeyRecord>> SetStatusAsync(string keyId, ApiKeyStatus status, string reason, CancellationToken cancellationToken)
     {
-        var updated = await keys.SetStatusAsync(keyId, status, time.GetUtcNow(), cancellationToken);
+        // An id that is not of the shape key ids have names no key: 404 without a lookup.
+        var updated = ApiKeyFormat.IsKeyId(keyId) ? await keys.SetStatusAsync(keyId, status, time.GetUtcNow(), cancellationToken) : null;
         if (updated is null)
         {
             return ApiProblem.NotFound("Key", keyId);

@@ -21,12 +21,14 @@ public static class ProblemTypes
     public const string StorageUnavailable = Base + "storage-unavailable";
     public const string UpstreamUnavailable = Base + "upstream-unavailable";
     public const string UpstreamTimeout = Base + "upstream-timeout";
+    public const string MethodNotAllowed = Base + "method-not-allowed";
 
     // Admin API (port 8081)
     public const string InvalidRequest = Base + "invalid-request";
     public const string AdminUnauthorized = Base + "admin-unauthorized";
     public const string NotFound = Base + "not-found";
     public const string Conflict = Base + "conflict";
+    public const string BodyTooLarge = Base + "body-too-large";
 }
 
 /// <summary>An RFC 9457 problem as a value; hosts turn it into <c>application/problem+json</c>.</summary>
@@ -39,6 +41,12 @@ public sealed record ApiProblem(string Type, string Title, int Status, string De
         new(ProblemTypes.InvalidRequest, "The request is invalid.", 400, $"{field}: {message}")
         {
             Errors = new Dictionary<string, string[]> { [field] = [message] },
+        };
+
+    public static ApiProblem BodyTooLarge(long limit) =>
+        new(ProblemTypes.BodyTooLarge, "The request body is too large.", 413, $"body: at most {limit} bytes are accepted.")
+        {
+            Errors = new Dictionary<string, string[]> { ["body"] = [$"must be at most {limit} bytes."] },
         };
 
     public static ApiProblem NotFound(string what, string id) =>

@@ -1,5 +1,6 @@
 using Gateway.Core.Customers;
 using Gateway.Core.Problems;
+using Gateway.Core.Validation;
 
 namespace Gateway.Core.Usage;
 
@@ -44,6 +45,12 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
     /// <summary>The longest period one report may span.</summary>
     public static readonly TimeSpan MaxPeriod = TimeSpan.FromDays(366);
 
+    /// <summary>The earliest start a report accepts: long before any gateway counted a call.</summary>
+    public static readonly DateTimeOffset EarliestFrom = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>The latest end a report accepts, so month arithmetic never passes the calendar's year 9999.</summary>
+    public static readonly DateTimeOffset LatestTo = new(9999, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     public async Task<Outcome<UsageReport>> ReportAsync(
         string customerId,
         string? keyId,
@@ -52,14 +59,9 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
         UsageGranularity granularity,
         CancellationToken cancellationToken)
     {
-        if (to <= from)
+        if ((InputRules.CustomerId("customerId", customerId) ?? InputRules.OptionalKeyId("keyId", keyId) ?? CheckPeriod(from, to)) is { } invalid)
         {
-            return ApiProblem.Invalid("to", "must be later than 'from'.");
-        }
-
-        if (to - from > MaxPeriod)
-        {
-            return ApiProblem.Invalid("to", $"the period may span at most {MaxPeriod.TotalDays} days.");
+            return invalid;
         }
 
         if (await customers.FindAsync(customerId, cancellationToken) is null)
@@ -121,4 +123,12 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
             .ToList();
         return new UsageReport(customerId, keyId, from, to, granularity.ToString().ToLowerInvariant(), total, rejected, gatewayErrors, clientAborted, ordered);
     }
+
+    /// <summary>[from, to) must lie within [<see cref="EarliestFrom"/>, <see cref="LatestTo"/>], be non-empty and span at most <see cref="MaxPeriod"/>.</summary>
+    private static ApiProblem? CheckPeriod(DateTimeOffset from, DateTimeOffset to) =>
+        from < EarliestFrom || from >= LatestTo ? ApiProblem.Invalid("from", $"must be from {EarliestFrom:yyyy-MM-dd} and before {LatestTo:yyyy-MM-dd}.")
+        : to > LatestTo ? ApiProblem.Invalid("to", $"must be at most {LatestTo:yyyy-MM-dd}.")
+        : to <= from ? ApiProblem.Invalid("to", "must be later than 'from'.")
+        : to - from > MaxPeriod ? ApiProblem.Invalid("to", $"the period may span at most {MaxPeriod.TotalDays} days.")
+        : null;
 }

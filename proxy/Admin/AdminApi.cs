@@ -1,12 +1,18 @@
 using System.Globalization;
 using System.Text.Json;
+using Gateway.Core;
 using Gateway.Core.Customers;
 using Gateway.Core.Keys;
 using Gateway.Core.Plans;
 using Gateway.Core.Problems;
 using Gateway.Core.Usage;
 using Gateway.Proxy.Hosting;
+using Gateway.Proxy.Problems;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Proxy.Admin;
 
@@ -36,9 +42,10 @@ public static class AdminApi
 {
     public static void MapAdminApi(this WebApplication app)
     {
+        var bodyLimit = new BodyLimit(app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Admin.MaxBodyBytes);
         var api = app.MapGroup("/admin/v1")
             .RequireAuthorization(AdminTokenAuthenticationHandler.Policy)
-            .WithMetadata(AdminPlaneMetadata.Instance);
+            .WithMetadata(AdminPlaneMetadata.Instance, bodyLimit);
 
         api.MapPost("/customers", async Task<IResult> (HttpRequest request, CustomerService customers, CancellationToken ct) =>
         {
@@ -97,13 +104,27 @@ public static class AdminApi
         });
     }
 
-    /// <summary>Reads a JSON body, turning every way it can be wrong into a 400 that names the field.</summary>
+    /// <summary>
+    /// Reads a JSON body, turning every way it can be wrong into a problem: 413 over the admin body limit (refused
+    /// before reading when Content-Length says so, else as soon as the limit is passed), otherwise 400 naming the field.
+    /// </summary>
     private static async Task<Outcome<T>> ReadJsonAsync<T>(HttpRequest request, CancellationToken ct)
         where T : class
     {
-        if (!request.HasJsonContentType())
+        if (!request.HasJsonContentType() || !MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType))
         {
             return ApiProblem.Invalid("body", "must be JSON (Content-Type: application/json).");
+        }
+
+        if (mediaType.Charset is { HasValue: true } charset && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+        {
+            return ApiProblem.Invalid("body", "must be UTF-8 JSON (no charset, or charset=utf-8).");
+        }
+
+        var limit = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+        if (request.ContentLength > limit)
+        {
+            return ApiProblem.BodyTooLarge(limit.Value);
         }
 
         try
@@ -112,7 +133,11 @@ public static class AdminApi
         }
         catch (JsonException e)
         {
-            return ApiProblem.Invalid(string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "body" : e.Path.TrimStart('$', '.'), "is not valid JSON of the expected shape.");
+            return ApiProblem.Invalid(BadRequestHandler.JsonField(e.Path), "is not valid JSON of the expected shape.");
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge && limit is { } max)
+        {
+            return ApiProblem.BodyTooLarge(max);
         }
     }
 
@@ -128,6 +153,12 @@ public static class AdminApi
         title: problem.Title,
         type: problem.Type,
         extensions: problem.Errors is null ? null : new Dictionary<string, object?> { ["errors"] = problem.Errors });
+}
+
+/// <summary>The admin API's request body limit; routing applies it before an endpoint reads the body.</summary>
+internal sealed class BodyLimit(long bytes) : IRequestSizeLimitMetadata
+{
+    public long? MaxRequestBodySize { get; } = bytes;
 }
 
 /// <summary>The parameters of <c>GET /admin/v1/usage</c>.</summary>

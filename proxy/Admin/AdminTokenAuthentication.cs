@@ -59,6 +59,9 @@ public sealed class AdminTokenAuthenticationHandler(
 
 public static class AdminToken
 {
+    public const string Requirement =
+        "Gateway:Admin:Token (or GATEWAY_ADMIN_TOKEN) must be set to at least 16 characters, without control characters or leading or trailing whitespace.";
+
     /// <summary>
     /// Fills in the run's generated token in Development when none is configured; elsewhere a missing token stops
     /// start-up. Every options instance (IOptions, IOptionsMonitor, …) runs this, so the token comes from one
@@ -72,10 +75,17 @@ public static class AdminToken
         }
     }
 
+    /// <summary>
+    /// At least 16 characters; none a control character, and no whitespace at either end: the handler trims what it
+    /// is sent, so such a token could never match, and one of only spaces is no secret.
+    /// </summary>
     public static ValidateOptionsResult Validate(GatewayOptions options) =>
-        options.Admin.Token is { Length: >= 16 }
+        options.Admin.Token is { Length: >= 16 } token
+        && !char.IsWhiteSpace(token[0])
+        && !char.IsWhiteSpace(token[^1])
+        && !token.Any(char.IsControl)
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail("Gateway:Admin:Token (or GATEWAY_ADMIN_TOKEN) must be set to at least 16 characters.");
+            : ValidateOptionsResult.Fail(Requirement);
 }
 
 /// <summary>The admin token generated for this run when none is configured (Development only); printed once, on first use.</summary>

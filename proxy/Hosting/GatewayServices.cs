@@ -7,6 +7,7 @@ using Gateway.Core.Usage;
 using Gateway.Proxy.Admin;
 using Gateway.Proxy.Keys;
 using Gateway.Proxy.Metering;
+using Gateway.Proxy.Problems;
 using Gateway.Proxy.Proxying;
 using Gateway.Proxy.Quotas;
 using Microsoft.AspNetCore.Authentication;
@@ -48,7 +49,7 @@ public static partial class GatewayServices
         services.AddSingleton<GeneratedAdminToken>();
         services.AddOptions<GatewayOptions>()
             .PostConfigure<IHostEnvironment, GeneratedAdminToken>(AdminToken.Configure)
-            .Validate(o => AdminToken.Validate(o).Succeeded, "Gateway:Admin:Token (or GATEWAY_ADMIN_TOKEN) must be set to at least 16 characters.");
+            .Validate(o => AdminToken.Validate(o).Succeeded, AdminToken.Requirement);
         // ASP.NET logs every challenge at Information under the handler's category: one line per unauthenticated
         // admin call is noise, and a flood of them would be a log-volume attack. Failures stay visible at Warning.
         services.Configure<LoggerFilterOptions>(o => o.Rules.Add(
@@ -76,11 +77,16 @@ public static partial class GatewayServices
         properties["__AuthorizationMiddlewareSet"] = true;
     }
 
-    /// <summary>Faults become problem+json: storage outages 503 with a stable type, anything else a plain 500.</summary>
+    /// <summary>
+    /// Faults become problem+json: storage outages 503 with a stable type, anything else a plain 500. A request the
+    /// framework finds malformed while an endpoint reads it is the client's mistake: 400 or 413 (<see cref="BadRequestHandler"/>).
+    /// </summary>
     public static IServiceCollection AddGatewayProblems(this IServiceCollection services)
     {
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c => c.HttpContext.Response.Headers.XContentTypeOptions = DataPlaneProblems.NoSniff);
+        services.AddExceptionHandler<BadRequestHandler>();
         services.AddExceptionHandler<StorageFaultHandler>();
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         return services;
     }
 

@@ -19,6 +19,7 @@ public enum Rejection
     StorageUnavailable,
     UpstreamUnavailable,
     UpstreamTimeout,
+    MethodNotAllowed,
 }
 
 /// <summary>
@@ -28,6 +29,9 @@ public enum Rejection
 public static class DataPlaneProblems
 {
     public const string ContentType = "application/problem+json";
+
+    /// <summary><c>X-Content-Type-Options</c> on every response the gateway writes itself: browsers must not sniff it as HTML.</summary>
+    public const string NoSniff = "nosniff";
 
     private static readonly JsonSerializerOptions Json = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private static readonly ApiProblem[] Known = [.. Enum.GetValues<Rejection>().Select(Describe)];
@@ -59,6 +63,8 @@ public static class DataPlaneProblems
             "The gateway could not get an answer from the API. The call is not billed and does not count against the quota; retry later."),
         Rejection.UpstreamTimeout => new(ProblemTypes.UpstreamTimeout, "The API behind the gateway did not answer in time.", 504,
             "The API did not answer within the gateway's time limit. The call is not billed and does not count against the quota; retry later."),
+        Rejection.MethodNotAllowed => new(ProblemTypes.MethodNotAllowed, "Method not allowed.", 405,
+            "This path does not accept this method. The Allow header lists the methods it accepts."),
         _ => throw new ArgumentOutOfRangeException(nameof(rejection)),
     };
 
@@ -75,6 +81,7 @@ public static class DataPlaneProblems
         response.StatusCode = Status(rejection);
         response.ContentType = ContentType;
         response.Headers.CacheControl = "no-store";
+        response.Headers.XContentTypeOptions = NoSniff;
         if (response.StatusCode == 401)
         {
             response.Headers.WWWAuthenticate = "Bearer realm=\"gateway\"";
@@ -88,6 +95,17 @@ public static class DataPlaneProblems
         var body = Bodies[(int)rejection];
         response.ContentLength = body.Length;
         return response.Body.WriteAsync(body, 0, body.Length, context.RequestAborted);
+    }
+
+    /// <summary>405 with the <c>Allow</c> header a 405 must carry.</summary>
+    public static Task WriteMethodNotAllowedAsync(HttpContext context, string allow)
+    {
+        if (!context.Response.HasStarted)
+        {
+            context.Response.Headers.Allow = allow;
+        }
+
+        return WriteAsync(context, Rejection.MethodNotAllowed);
     }
 
     private static byte[] Serialize(ApiProblem p) => JsonSerializer.SerializeToUtf8Bytes(

@@ -77,7 +77,7 @@ public sealed class AdminApiTests(Azurite azurite) : SharedGatewayTest(azurite)
         var customer = await Gateway.CreateCustomerAsync();
 
         using var badPlan = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { customerId = customer, plan = "platinum" });
-        using var noCustomer = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { customerId = "cus_nobody", plan = "open" });
+        using var noCustomer = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { customerId = "cus_0000000000000000", plan = "open" });
         using var missing = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { plan = "open" });
 
         var problem = await Problems.AssertAsync(badPlan, 400, "urn:gateway:problem:invalid-request");
@@ -90,9 +90,9 @@ public sealed class AdminApiTests(Azurite azurite) : SharedGatewayTest(azurite)
     public async Task UnknownIds_Return404()
     {
         using var revoke = await Gateway.Admin.PostAsync("admin/v1/keys/NoSuchKey123/revoke", null);
-        using var customer = await Gateway.Admin.GetAsync("admin/v1/customers/cus_nobody");
-        using var usage = await Gateway.Admin.GetAsync("admin/v1/usage?customerId=cus_nobody");
-        using var keys = await Gateway.Admin.GetAsync("admin/v1/keys?customerId=cus_nobody");
+        using var customer = await Gateway.Admin.GetAsync("admin/v1/customers/cus_0000000000000000");
+        using var usage = await Gateway.Admin.GetAsync("admin/v1/usage?customerId=cus_0000000000000000");
+        using var keys = await Gateway.Admin.GetAsync("admin/v1/keys?customerId=cus_0000000000000000");
 
         await Problems.AssertAsync(revoke, 404, "urn:gateway:problem:not-found");
         await Problems.AssertAsync(customer, 404, "urn:gateway:problem:not-found");

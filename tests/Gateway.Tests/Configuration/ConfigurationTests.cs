@@ -61,6 +61,13 @@ public sealed class ConfigurationTests(Azurite azurite) : GatewayTest(azurite)
     [InlineData("Gateway:Metering:FlushInterval", "00:00:00", "Gateway:Metering:FlushInterval")]
     [InlineData("Gateway:Keys:Environment", "LIVE!", "Gateway:Keys:Environment")]
     [InlineData("Gateway:Admin:Token", "short", "Gateway:Admin:Token")]
+    [InlineData("Gateway:Admin:Token", "                    ", "Gateway:Admin:Token")]
+    [InlineData("Gateway:Admin:Token", "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t", "Gateway:Admin:Token")]
+    [InlineData("Gateway:Admin:Token", " padded-admin-token-0123456789 ", "Gateway:Admin:Token")]
+    [InlineData("Gateway:Admin:Token", "admin-token-with-\u0000-inside", "Gateway:Admin:Token")]
+    [InlineData("Gateway:Admin:MaxBodyBytes", "0", "Gateway:Admin:MaxBodyBytes")]
+    [InlineData("Gateway:Listen:TrustedProxies:0", "not-an-address", "Gateway:Listen:TrustedProxies")]
+    [InlineData("Gateway:Listen:TrustedProxies:0", "10.0.0.0/33", "Gateway:Listen:TrustedProxies")]
     [InlineData("Gateway:Storage:ConnectionString", null, "Gateway:Storage")]
     public async Task InvalidSetting_StopsStartUp_NamingTheSetting(string key, string? value, string named)
     {

@@ -2,12 +2,17 @@ using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Infrastructure;
 
 /// <summary>A request as the upstream received it.</summary>
-public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string[]> Headers);
+public sealed record ReceivedRequest(string Method, string Path, IReadOnlyDictionary<string, string[]> Headers)
+{
+    /// <summary>The request target exactly as it came over the wire: path and query, still percent-encoded.</summary>
+    public string RawTarget { get; init; } = "";
+}
 
 /// <summary>
 /// A real Kestrel server standing in for the customer's API. It records what reaches it and answers 200 with a
@@ -40,7 +45,10 @@ public sealed class TestUpstream : IAsyncDisposable
             upstream.Received.Enqueue(new ReceivedRequest(
                 context.Request.Method,
                 context.Request.Path + context.Request.QueryString,
-                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.Select(v => v ?? "").ToArray(), StringComparer.OrdinalIgnoreCase)));
+                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.Select(v => v ?? "").ToArray(), StringComparer.OrdinalIgnoreCase))
+            {
+                RawTarget = context.Features.GetRequiredFeature<IHttpRequestFeature>().RawTarget,
+            });
             var segments = context.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
             context.Response.StatusCode = segments.Length >= 2 && segments[^2] == "status" && int.TryParse(segments[^1], out var code) ? code : 200;
             await context.Response.WriteAsJsonAsync(new { path = context.Request.Path.Value, id = segments.LastOrDefault() });
