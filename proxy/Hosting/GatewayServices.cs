@@ -87,7 +87,7 @@ public static partial class GatewayServices
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
         {
-            if (!StorageFaults.IsStorageFault(exception) || context.Response.HasStarted)
+            if (!StorageFaults.IsStorageFault(exception, context.RequestAborted) || context.Response.HasStarted)
             {
                 return false;
             }
