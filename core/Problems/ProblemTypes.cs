@@ -19,6 +19,7 @@ public static class ProblemTypes
     public const string QuotaExhausted = Base + "quota-exhausted";
     public const string RouteNotFound = Base + "route-not-found";
     public const string StorageUnavailable = Base + "storage-unavailable";
+    public const string TooManyKeyLookups = Base + "too-many-key-lookups";
 
     // Admin API (port 8081)
     public const string InvalidRequest = Base + "invalid-request";

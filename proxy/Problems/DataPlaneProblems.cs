@@ -17,6 +17,7 @@ public enum Rejection
     QuotaExhausted,
     RouteNotFound,
     StorageUnavailable,
+    TooManyKeyLookups,
 }
 
 /// <summary>
@@ -53,6 +54,8 @@ public static class DataPlaneProblems
             "The gateway serves no API at this path and method."),
         Rejection.StorageUnavailable => new(ProblemTypes.StorageUnavailable, "The gateway cannot verify the key right now.", 503,
             "Key storage is unavailable. Retry shortly."),
+        Rejection.TooManyKeyLookups => new(ProblemTypes.TooManyKeyLookups, "Too many new keys from your network.", 429,
+            "Keys the gateway has not seen yet are checked against storage at a bounded rate per client network. Retry after the number of seconds in Retry-After."),
         _ => throw new ArgumentOutOfRangeException(nameof(rejection)),
     };
 
