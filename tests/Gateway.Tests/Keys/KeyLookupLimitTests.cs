@@ -67,6 +67,17 @@ public sealed class KeyLookupLimitTests(Azurite azurite) : GatewayTest(azurite)
         Assert.True(looked <= allowed, $"{looked} lookups in {flood.Elapsed.TotalSeconds:0.0} s, at most {allowed} allowed");
         Assert.Equal(40 - looked, refused);
 
+        // The flooded network gets lookups again once its bucket refills (every second).
+        var recovered = false;
+        for (var attempt = 0; attempt < 50 && !recovered; attempt++)
+        {
+            await Task.Delay(100);
+            using var response = await flooder.SendAsync(TestGateway.Get("alpha/1", Format.Generate().Key));
+            recovered = (int)response.StatusCode == 401;
+        }
+
+        Assert.True(recovered, "the flooded network never got a lookup again");
+
         // Another network is still served, and a real key not yet in memory gets through from it.
         using var neighbour = ClientFrom(gateway, "127.0.10.1");
         using (var forged = await neighbour.SendAsync(TestGateway.Get("alpha/1", Format.Generate().Key)))
