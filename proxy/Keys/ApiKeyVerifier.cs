@@ -70,7 +70,7 @@ public readonly record struct KeyVerification(KeyVerificationOutcome Outcome, Ap
 /// No version column is needed: Table Storage ETags are not ordered, and the epochs are in memory only.
 /// </para>
 /// </summary>
-public sealed partial class ApiKeyVerifier : IKeyChangeSink, IDisposable
+public sealed partial class ApiKeyVerifier : IKeyChangeSink
 {
     private const int MaxRejectedRemembered = 100_000;
 
@@ -103,6 +103,9 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink, IDisposable
     private readonly long _refreshTicks;
     private readonly ILogger<ApiKeyVerifier> _logger;
 
+    /// <param name="lookups">
+    /// The host's limiter (a singleton it disposes); without one (benchmarks, tools) the verifier makes its own.
+    /// </param>
     public ApiKeyVerifier(
         IOptions<GatewayOptions> options,
         IApiKeyStore store,
@@ -111,7 +114,8 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink, IDisposable
         UsageTable usage,
         IUnflushedUsage writer,
         TimeProvider time,
-        ILogger<ApiKeyVerifier> logger)
+        ILogger<ApiKeyVerifier> logger,
+        KeyLookupLimiter? lookups = null)
     {
         _format = new ApiKeyFormat(options.Value.Keys.Environment);
         _callersBySpan = _callers.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -123,7 +127,7 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink, IDisposable
         _time = time;
         _refreshTicks = (long)(options.Value.Keys.CacheRefresh.TotalSeconds * time.TimestampFrequency);
         _verifyTimeout = options.Value.Keys.VerifyTimeout;
-        _lookups = new KeyLookupLimiter(options.Value.Keys);
+        _lookups = lookups ?? new KeyLookupLimiter(options.Value.Keys);
         _logger = logger;
     }
 
@@ -147,8 +151,6 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink, IDisposable
             _callers.TryRemove(change.KeyId, out _);
         }
     }
-
-    public void Dispose() => _lookups.Dispose();
 
     private ValueTask<KeyVerification> Verify(IHeaderDictionary headers, HttpContext? context, CancellationToken cancellationToken)
     {
