@@ -60,6 +60,9 @@ public sealed class ConfigurationTests(Azurite azurite) : GatewayTest(azurite)
     [InlineData("ReverseProxy:Routes:beta:Metadata:RouteGroup", "", "ReverseProxy:Routes:beta:Metadata:RouteGroup")]
     [InlineData("Gateway:Metering:FlushInterval", "00:00:00", "Gateway:Metering:FlushInterval")]
     [InlineData("Gateway:Keys:Environment", "LIVE!", "Gateway:Keys:Environment")]
+    [InlineData("Gateway:Keys:VerifyTimeout", "00:00:00", "Gateway:Keys:VerifyTimeout")]
+    [InlineData("Gateway:Keys:UnknownKeyReadsPerSecondPerNetwork", "0", "Gateway:Keys:UnknownKeyReadsPerSecondPerNetwork")]
+    [InlineData("Gateway:Keys:UnknownKeyReadsPerSecond", "0", "Gateway:Keys:UnknownKeyReadsPerSecond")]
     [InlineData("Gateway:Admin:Token", "short", "Gateway:Admin:Token")]
     [InlineData("Gateway:Storage:ConnectionString", null, "Gateway:Storage")]
     public async Task InvalidSetting_StopsStartUp_NamingTheSetting(string key, string? value, string named)
