@@ -51,6 +51,24 @@ public sealed class KeyOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Gateway:Keys:CacheRefresh must be between 00:00:01 and 01:00:00.")]
     public TimeSpan CacheRefresh { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// The longest a key not in memory waits for storage (the key read and its quota baseline) before the caller gets
+    /// 503 <c>storage-unavailable</c>, so a hanging storage gives a prompt answer instead of the SDK's full retry budget.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00", ErrorMessage = "Gateway:Keys:VerifyTimeout must be between 00:00:00.100 and 00:01:00.")]
+    public TimeSpan VerifyTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Storage reads for keys not in memory one client network (/24 IPv4, /64 IPv6) may cause per second, and as a
+    /// burst: a token bucket. Beyond it the caller gets 429 <c>too-many-key-lookups</c> before any read.
+    /// </summary>
+    [Range(1, 1_000_000, ErrorMessage = "Gateway:Keys:UnknownKeyReadsPerSecondPerNetwork must be between 1 and 1000000.")]
+    public int UnknownKeyReadsPerSecondPerNetwork { get; set; } = 50;
+
+    /// <summary>The same bound for all client networks together: what one instance lets unknown keys cost storage.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Gateway:Keys:UnknownKeyReadsPerSecond must be between 1 and 1000000.")]
+    public int UnknownKeyReadsPerSecond { get; set; } = 1_000;
 }
 
 public sealed class AdminOptions

@@ -38,7 +38,7 @@ public static class ServiceCollectionExtensions
         });
         services.AddSingleton<PlanCatalog>();
         services.AddSingleton<GatewayTables>();
-        services.AddSingleton<IApiKeyStore, TableApiKeyStore>();
+        services.TryAddSingleton<IApiKeyStore, TableApiKeyStore>();
         services.AddSingleton<ICustomerStore, TableCustomerStore>();
         services.AddSingleton<UsageTable>();
         services.AddSingleton<UsageReporter>();

@@ -26,7 +26,11 @@ public sealed record ApiKeyRecord(
 /// <summary>What changed about a key, published to every gateway instance so caches drop stale entries.</summary>
 public sealed record KeyChange(string KeyId, string CustomerId, string Reason);
 
-/// <summary>Receives key changes (in-process in single-node mode, from Service Bus past one machine).</summary>
+/// <summary>
+/// Receives key changes (in-process in single-node mode, from Service Bus past one machine). A change must be
+/// applied only after storage has it: the gateway's ordering rule (a read that began before the change never
+/// caches the old state) relies on that.
+/// </summary>
 public interface IKeyChangeSink
 {
     void Apply(KeyChange change);

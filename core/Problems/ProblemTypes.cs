@@ -22,6 +22,7 @@ public static class ProblemTypes
     public const string UpstreamUnavailable = Base + "upstream-unavailable";
     public const string UpstreamTimeout = Base + "upstream-timeout";
     public const string MethodNotAllowed = Base + "method-not-allowed";
+    public const string TooManyKeyLookups = Base + "too-many-key-lookups";
 
     // Admin API (port 8081)
     public const string InvalidRequest = Base + "invalid-request";

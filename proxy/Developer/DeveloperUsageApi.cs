@@ -29,7 +29,13 @@ public static class DeveloperUsageApi
     /// <summary><c>GET /_gateway/usage</c> on the data port, authenticated with the caller's own key.</summary>
     public static void MapDeveloperUsage(this WebApplication app) => app.MapGet(Path, async (HttpContext context, ApiKeyVerifier verifier, QuotaLedger ledger, TimeProvider time) =>
     {
-        var verification = await verifier.VerifyAsync(context.Request.Headers, context.RequestAborted);
+        var verification = await verifier.VerifyAsync(context);
+        if (verification.Outcome == KeyVerificationOutcome.LookupLimited)
+        {
+            await DataPlaneProblems.WriteAsync(context, Rejection.TooManyKeyLookups, KeyLookupLimiter.RetryAfterSeconds);
+            return;
+        }
+
         var rejection = verification.Outcome switch
         {
             KeyVerificationOutcome.Verified or KeyVerificationOutcome.Suspended => (Rejection?)null,

@@ -25,6 +25,7 @@ public static partial class GatewayServices
         services.AddSingleton<QuotaLedger>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<IUnflushedUsage>(sp => sp.GetRequiredService<UsageRecorder>());
+        services.AddSingleton(sp => new KeyLookupLimiter(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Keys));
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IKeyChangeSink>(sp => sp.GetRequiredService<ApiKeyVerifier>());
         services.AddSingleton<UsageFlushService>();
@@ -98,7 +99,7 @@ public static partial class GatewayServices
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
         {
-            if (!StorageFaults.IsStorageFault(exception) || context.Response.HasStarted)
+            if (!StorageFaults.IsStorageFault(exception, context.RequestAborted) || context.Response.HasStarted)
             {
                 return false;
             }

@@ -20,6 +20,7 @@ public enum Rejection
     UpstreamUnavailable,
     UpstreamTimeout,
     MethodNotAllowed,
+    TooManyKeyLookups,
 }
 
 /// <summary>
@@ -65,6 +66,8 @@ public static class DataPlaneProblems
             "The API did not answer within the gateway's time limit. The call is not billed and does not count against the quota; retry later."),
         Rejection.MethodNotAllowed => new(ProblemTypes.MethodNotAllowed, "Method not allowed.", 405,
             "This path does not accept this method. The Allow header lists the methods it accepts."),
+        Rejection.TooManyKeyLookups => new(ProblemTypes.TooManyKeyLookups, "Too many new keys from your network.", 429,
+            "Keys the gateway has not seen yet are checked against storage at a bounded rate per client network. Retry after the number of seconds in Retry-After."),
         _ => throw new ArgumentOutOfRangeException(nameof(rejection)),
     };
 

@@ -35,7 +35,7 @@ public sealed partial class AdmissionMiddleware(
         ValueTask<KeyVerification> verifying;
         try
         {
-            verifying = verifier.VerifyAsync(context.Request.Headers, context.RequestAborted);
+            verifying = verifier.VerifyAsync(context);
         }
         catch (Exception e) when (IsStorageFault(e, context))
         {
@@ -53,7 +53,7 @@ public sealed partial class AdmissionMiddleware(
     }
 
     private static bool IsStorageFault(Exception e, HttpContext context) =>
-        StorageFaults.IsStorageFault(e) && !context.RequestAborted.IsCancellationRequested;
+        StorageFaults.IsStorageFault(e, context.RequestAborted) && !context.RequestAborted.IsCancellationRequested;
 
     private Task StorageUnavailableAsync(HttpContext context, Exception e)
     {
@@ -80,6 +80,11 @@ public sealed partial class AdmissionMiddleware(
 
     private Task AdmitAsync(HttpContext context, KeyVerification verification)
     {
+        if (verification.Outcome == KeyVerificationOutcome.LookupLimited)
+        {
+            return DataPlaneProblems.WriteAsync(context, Rejection.TooManyKeyLookups, KeyLookupLimiter.RetryAfterSeconds);
+        }
+
         if (verification.Outcome != KeyVerificationOutcome.Verified && verification.Outcome != KeyVerificationOutcome.Suspended)
         {
             return DataPlaneProblems.WriteAsync(context, verification.Outcome switch
