@@ -100,11 +100,13 @@ public sealed partial class AdmissionMiddleware(
         var routeGroup = RouteGroups.Of(context);
         if (verification.Outcome == KeyVerificationOutcome.Suspended)
         {
+            WriteCurrentRateLimit(context, caller.RateLimit);
             return RejectAsync(context, caller, routeGroup, CallOutcome.RejectedSuspended, Rejection.Suspended);
         }
 
         if (!caller.Plan.Covers(routeGroup))
         {
+            WriteCurrentRateLimit(context, caller.RateLimit);
             return RejectAsync(context, caller, routeGroup, CallOutcome.RejectedRouteNotInPlan, Rejection.RouteNotInPlan);
         }
 
@@ -182,8 +184,7 @@ public sealed partial class AdmissionMiddleware(
         }
 
         // YARP may have cleared the response headers along with the upstream's partial answer.
-        var bucket = admitted.Caller.RateLimit;
-        WriteRateLimitHeaders(context.Response.Headers, bucket, bucket.Peek(time.GetTimestamp()));
+        WriteCurrentRateLimit(context, admitted.Caller.RateLimit);
         return DataPlaneProblems.WriteAsync(context, problem);
     }
 
@@ -204,6 +205,10 @@ public sealed partial class AdmissionMiddleware(
             ledger.Release(admitted.Period);
         }
     }
+
+    /// <summary>The bucket's state without taking a token: refusals before the rate limit report it too.</summary>
+    private void WriteCurrentRateLimit(HttpContext context, TokenBucket bucket) =>
+        WriteRateLimitHeaders(context.Response.Headers, bucket, bucket.Peek(time.GetTimestamp()));
 
     private Task RejectAsync(HttpContext context, ApiCaller caller, string routeGroup, CallOutcome outcome, Rejection rejection, int retryAfterSeconds = 0)
     {
