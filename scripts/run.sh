@@ -37,12 +37,12 @@ if [[ ! -d node_modules/azurite ]]; then
   have npm || fail "npm is missing: it comes with Node.js and installs Azurite (npm ci) on first use."
   npm ci --no-audit --no-fund || fail "npm ci failed."
 fi
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-azurite_node=$(node -p 'require("./node_modules/azurite/package.json").engines.node' 2> /dev/null || echo '>=22')
-azurite_node_major=${azurite_node//[^0-9.]/}
-azurite_node_major=${azurite_node_major%%.*}
-if ((node_major < ${azurite_node_major:-22})); then
-  say "warning: Azurite declares node $azurite_node and this is node $(node --version); it runs, but upgrade Node.js when you can."
+# Azurite 3.37 declares node >= 22 but runs on 20: warn, do not fail.
+read -r node_version azurite_node < <(node -p 'process.version + " " + require("./node_modules/azurite/package.json").engines.node')
+wanted=${azurite_node//[^0-9.]/}
+node_major=${node_version#v} node_major=${node_major%%.*} wanted=${wanted%%.*}
+if ((${node_major:-0} < ${wanted:-22})); then
+  say "warning: Azurite declares node $azurite_node and this is node $node_version; it runs, but upgrade Node.js when you can."
 fi
 
 # --- your API or the demo? ----------------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ busy=()
 for port in "${ports[@]}"; do
   port_in_use "$port" && busy+=("$port")
 done
-((${#busy[@]} == 0)) || fail "port ${busy[*]} in use (another run.sh, or one killed with -9?); stop it or choose other ports (GATEWAY_DATA_PORT, GATEWAY_ADMIN_PORT, DEMO_PORT, AZURITE_PORT)."
+((${#busy[@]} == 0)) || fail "in use: port ${busy[*]} (another run.sh, or one killed with -9?); stop it or choose other ports (GATEWAY_DATA_PORT, GATEWAY_ADMIN_PORT, DEMO_PORT, AZURITE_PORT)."
 
 # --- build only what changed --------------------------------------------------------------------------------------
 # A stamp in the output folder records the last build by this script; when no source, project or build setting is
@@ -91,6 +91,9 @@ fi
 # living on without anyone to stop them.
 guard_int=() guard_term=()
 if have setpriv; then guard_int=(setpriv --pdeathsig INT) guard_term=(setpriv --pdeathsig TERM); fi
+# Background jobs of a script start with SIGINT ignored, and node keeps ignoring it until Azurite installs its
+# handler: reset it, so that a Ctrl+C during Azurite's start ends it instead of being lost.
+if env --default-signal=INT true 2> /dev/null; then guard_int+=(env --default-signal=INT); fi
 
 azurite_pid='' demo_pid='' gateway_pid=''
 signals=0
@@ -108,8 +111,25 @@ trap on_signal INT TERM HUP
 alive() { [[ -n $1 ]] && kill -0 "$1" 2> /dev/null; }
 # Waits until a child has exited and sets $reaped to its status; `wait` returns early when a trapped signal
 # arrives, so it loops.
-reaped=0
+reaped=0 killed=0
 reap() { reaped=0; while alive "$1"; do wait "$1" 2> /dev/null; reaped=$?; done; }
+# Like reap, but kills the child if it is still there after $2 seconds (Azurite saves and exits within about a
+# second; this bounds the stop should it hang).
+reap_within() {
+  alive "$1" || return 0
+  sleep "$2" > /dev/null 2>&1 &
+  local timer=$! finished=''
+  while alive "$1"; do
+    wait -n -p finished "$1" "$timer" 2> /dev/null
+    if [[ ${finished:-} == "$timer" ]] && alive "$1"; then
+      say "$3 did not stop within $2 s; killing it."
+      kill -KILL "$1" 2> /dev/null
+      killed=1
+    fi
+  done
+  kill "$timer" 2> /dev/null
+  wait "$timer" 2> /dev/null
+}
 
 stop_all() {
   alive "$gateway_pid" && kill -TERM "$gateway_pid" 2> /dev/null
@@ -117,13 +137,14 @@ stop_all() {
   gateway_status=$reaped
   alive "$demo_pid" && kill -TERM "$demo_pid" 2> /dev/null
   alive "$azurite_pid" && kill -INT "$azurite_pid" 2> /dev/null
-  reap "$demo_pid"
-  reap "$azurite_pid"
+  reap_within "$demo_pid" 10 "The demo upstream"
+  reap_within "$azurite_pid" 10 Azurite
 }
 
 mkdir -p "$azurite_location" || fail "cannot create $azurite_location."
 # Without job control a background job shares this script's process group; setsid gives it a session of its own
-# (setsid execs in place here, so $! is Azurite itself).
+# (setsid execs in place here, so $! is Azurite itself). Telemetry is off: its client keeps Azurite from exiting while
+# it tries to reach the network.
 setsid "${guard_int[@]}" node node_modules/azurite/dist/src/table/main.js --tableHost 127.0.0.1 \
   --tablePort "$azurite_port" --location "$azurite_location" --skipApiVersionCheck --loose --silent --disableTelemetry < /dev/null &
 azurite_pid=$!
@@ -151,8 +172,10 @@ if ((signals == 0)) && alive "$azurite_pid" && port_in_use "$azurite_port"; then
     if [[ -z $own_upstream ]]; then
       export ReverseProxy__Clusters__social__Destinations__upstream__Address="http://localhost:$demo_port/"
     fi
-    # The gateway stays in this script's process group: a group-wide SIGTERM reaches it directly (it stops
-    # gracefully on SIGTERM), a Ctrl+C does not (background jobs of a script ignore SIGINT), so this script sends it.
+    # The gateway stays in this script's process group, so a Ctrl+C or a group-wide SIGTERM may reach it directly:
+    # either starts its graceful stop, as does the SIGTERM this script sends; Azurite is out of reach until then.
+    # A closed terminal's SIGHUP would end it at once, unflushed: it ignores SIGHUP and this script stops it instead.
+    trap '' HUP
     exec "${guard_term[@]}" dotnet bin/Release/net10.0/Gateway.Proxy.dll "$@"
   ) &
   gateway_pid=$!
@@ -182,6 +205,6 @@ stop_all
 trap - INT TERM HUP
 if ((status == 0)); then
   # Stopped on request: clean if the gateway was (a forced stop kills it, 137).
-  ((signals == 1 && gateway_status == 0)) || status=1
+  ((signals == 1 && gateway_status == 0 && killed == 0)) || status=1
 fi
 exit "$status"

@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Gateway.Tests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Gateway.Tests.EndToEnd;
 
