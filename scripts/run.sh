@@ -80,10 +80,11 @@ if ! outputs_exist || [[ -n $(changed "$stamp") ]]; then
       restore=
     fi
   done
+  mkdir -p "${stamp%/*}" && touch "$stamp.new" # the build's start: what changes while it runs is built next time
   for project in proxy/Gateway.Proxy.csproj demo/Gateway.DemoUpstream.csproj; do
     dotnet build "$project" -c Release -nologo -v quiet $restore || fail "building $project failed."
   done
-  touch "$stamp"
+  mv "$stamp.new" "$stamp"
 fi
 
 # --- start: Azurite, the demo upstream, the gateway ----------------------------------------------------------------

@@ -17,6 +17,7 @@ namespace Gateway.Tests.EndToEnd;
 /// person or a service manager stops it.
 /// </summary>
 [Trait("Category", "EndToEnd")]
+[Collection(RunsAlone.Name)]
 public sealed partial class RunScriptTests(ITestOutputHelper log) : IAsyncLifetime
 {
     private const int Calls = 300;
@@ -327,4 +328,14 @@ public sealed partial class RunScriptTests(ITestOutputHelper log) : IAsyncLifeti
             }
         }
     }
+}
+
+/// <summary>
+/// The end-to-end tests run whole processes (Azurite, two .NET hosts, builds): alone, after the parallel tests, so
+/// that neither slows the other's timing down.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RunsAlone
+{
+    public const string Name = "Runs alone";
 }
