@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using Gateway.Core;
+using Gateway.Core.Storage;
 using Gateway.Core.Usage;
 using Gateway.Proxy.Quotas;
 using Microsoft.Extensions.Options;
@@ -142,7 +143,15 @@ public sealed partial class UsageFlushService(
                 {
                     // Left unmarked: the next flush writes these cells again, with their newer counts.
                     failed++;
-                    LogBatchFailed(logger, batch.Length, e);
+                    if (StorageFaults.IsStorageFault(e))
+                    {
+                        // Expected while storage is down, once per attempt: one line, not a stack trace each time.
+                        LogBatchFailed(logger, batch.Length, FirstLine(e));
+                    }
+                    else
+                    {
+                        LogBatchFaulted(logger, batch.Length, e);
+                    }
                 }
             }
         }
@@ -164,8 +173,19 @@ public sealed partial class UsageFlushService(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Rows} usage rows failed; they will be written with the next flush.")]
-    private static partial void LogBatchFailed(ILogger logger, int rows, Exception exception);
+    /// <summary>The first line of the innermost message, e.g. "Connection refused (127.0.0.1:10002)".</summary>
+    private static string FirstLine(Exception e)
+    {
+        var message = (e is AggregateException { InnerExceptions: [.., var last] } ? last : e).Message;
+        var end = message.AsSpan().IndexOfAny('\r', '\n');
+        return end < 0 ? message : message[..end];
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Rows} usage rows failed ({Reason}); they will be written with the next flush.")]
+    private static partial void LogBatchFailed(ILogger logger, int rows, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Rows} usage rows failed; they will be written with the next flush.")]
+    private static partial void LogBatchFaulted(ILogger logger, int rows, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Usage could not be written completely before shutdown; counts since the last successful flush are lost.")]
     private static partial void LogShutdownFlushIncomplete(ILogger logger);
