@@ -59,15 +59,25 @@ public sealed class AdminTokenAuthenticationHandler(
 
 public static class AdminToken
 {
+    /// <summary>
+    /// One token per process: the options are built more than once (IOptions and IOptionsMonitor each build their
+    /// own), and every build must get the token that was printed.
+    /// </summary>
+    private static readonly Lazy<string> Generated = new(() =>
+    {
+        var token = $"adm_{RandomNumberGenerator.GetHexString(32, lowercase: true)}";
+
+        // Printed once, to the console only (never to log sinks), so the operator can call the admin API.
+        Console.WriteLine($"Admin API token for this run (set GATEWAY_ADMIN_TOKEN to choose your own): {token}");
+        return token;
+    });
+
     /// <summary>Fills in a generated token in Development when none is configured; elsewhere a missing token stops start-up.</summary>
     public static void Configure(GatewayOptions options, IHostEnvironment environment)
     {
         if (string.IsNullOrWhiteSpace(options.Admin.Token) && environment.IsDevelopment())
         {
-            options.Admin.Token = $"adm_{RandomNumberGenerator.GetHexString(32, lowercase: true)}";
-
-            // Printed once, to the console only (never to log sinks), so the operator can call the admin API.
-            Console.WriteLine($"Admin API token for this run (set GATEWAY_ADMIN_TOKEN to choose your own): {options.Admin.Token}");
+            options.Admin.Token = Generated.Value;
         }
     }
 
