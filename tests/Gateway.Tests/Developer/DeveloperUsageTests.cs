@@ -41,8 +41,9 @@ public sealed class DeveloperUsageTests(Azurite azurite) : SharedGatewayTest(azu
         Assert.Equal(7, usage.GetProperty("used").GetInt64());
         Assert.Equal(1000, usage.GetProperty("included").GetInt64());
         Assert.Equal(993, usage.GetProperty("remaining").GetInt64());
-        Assert.Equal(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), usage.GetProperty("periodStart").GetDateTimeOffset());
-        Assert.Equal(new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero), usage.GetProperty("periodEnd").GetDateTimeOffset());
+        // The period of the gateway's (injected) clock, not of the machine's.
+        Assert.Equal(new DateTimeOffset(2030, 6, 1, 0, 0, 0, TimeSpan.Zero), usage.GetProperty("periodStart").GetDateTimeOffset());
+        Assert.Equal(new DateTimeOffset(2030, 7, 1, 0, 0, 0, TimeSpan.Zero), usage.GetProperty("periodEnd").GetDateTimeOffset());
         var rateLimit = usage.GetProperty("rateLimit");
         Assert.Equal(50, rateLimit.GetProperty("burst").GetInt32());
         Assert.Equal(0.001, rateLimit.GetProperty("requestsPerSecond").GetDouble());
