@@ -2,7 +2,7 @@
 # Side-by-side benchmark: the full gateway vs plain YARP vs the upstream called directly. See bench/README.md.
 #
 #   bash bench/run.sh            full run: 3 sessions (~11 min), then key/route-group scaling (~6 min)
-#   bash bench/run.sh --smoke    one short session (~3 minutes), the CI gate; exit 1 unless (gateway vs plain YARP,
+#   bash bench/run.sh --smoke    one short session (~4-5 minutes), the CI gate; exit 1 unless (gateway vs plain YARP,
 #                                medians of the rounds) CPU/request <= SMOKE_CPU_LIMIT, requests/s >= SMOKE_FLOOR,
 #                                extra allocation <= 256 B/request, storage <= 0.01 requests/request, no non-2xx, and
 #                                with SMOKE_KEYS keys the many-keys limits hold (see bench/README.md, "The smoke check")
