@@ -3,6 +3,7 @@
 Ratios are taken per round between runs of the same session and round (the targets ran back to back), then
 summarised as median [min-max] over every round of every session, plus the median of each session.
 """
+import argparse
 import statistics
 import sys
 from collections import defaultdict
@@ -169,32 +170,65 @@ def scaling_table(rows):
               f"| {med(lambda t: per_request(t['gateway'], 'storage')):.4f} |")
 
 
-def check_floor(floor, path):
-    """The smoke verdict: the noisy measure (requests/s) against a loose floor, the deterministic ones against their targets."""
-    pairs = paired(read_results(path), "1key-1group")
+def check(path, floor, cpu_limit, keys, keys_alloc_limit, keys_storage_limit):
+    """The smoke verdict. Noisy measures (requests/s, CPU/request) are medians over rounds, each a ratio within one
+    round, against limits chosen from their measured spread; the deterministic ones (allocation, storage requests,
+    errors) against their targets. With many keys, the per-key costs: storage requests and allocation per request."""
+    rows = read_results(path)
+    pairs = paired(rows, "1key-1group")
     both = [t for t in pairs.values() if "gateway" in t and "plain" in t]
     if not both:
         print("smoke: no paired rounds: FAIL")
         return 1
     ratio = statistics.median(t["gateway"]["rps"] / t["plain"]["rps"] for t in both)
+    cpu = statistics.median(per_request(t["gateway"], "cpu") / per_request(t["plain"], "cpu") for t in both)
     extra = statistics.median(per_request(t["gateway"], "alloc") - per_request(t["plain"], "alloc") for t in both)
     storage = sum(t["gateway"]["storage"] for t in both) / sum(t["gateway"]["requests"] for t in both)
     failures = sum(t["gateway"]["non2xx"] for t in both)
     checks = [
+        (f"CPU/request gateway ÷ plain YARP, median of {len(both)} rounds: {cpu:.3f} (limit {cpu_limit})", cpu <= cpu_limit),
         (f"requests/s gateway ÷ plain YARP, median of {len(both)} rounds: {ratio:.3f} (floor {floor})", ratio >= floor),
         (f"extra allocated B/request, median: {extra:.0f} (limit 256)", extra <= 256),
         (f"Table Storage requests/request: {storage:.5f} (limit 0.01)", storage <= 0.01),
         (f"gateway non-2xx responses: {failures:.0f} (limit 0)", failures == 0),
     ]
+    if keys > 0:
+        many = [t for t in paired(rows, f"{keys}keys-1group").values() if "gateway" in t and "plain" in t]
+        if not many:
+            checks.append((f"{keys} keys: no paired rounds", False))
+        else:
+            # Sums over the rounds: a flush of every key's rows lands in some rounds and not others.
+            def total(target, key):
+                return sum(t[target][key] for t in many) / sum(t[target]["requests"] for t in many)
+            k_extra = total("gateway", "alloc") - total("plain", "alloc")
+            k_storage = total("gateway", "storage")
+            k_failures = sum(t["gateway"]["non2xx"] for t in many)
+            checks += [
+                (f"{keys} keys: extra allocated B/request over {len(many)} rounds: {k_extra:.0f} (limit {keys_alloc_limit:.0f})",
+                 k_extra <= keys_alloc_limit),
+                (f"{keys} keys: Table Storage requests/request: {k_storage:.5f} (limit {keys_storage_limit})", k_storage <= keys_storage_limit),
+                (f"{keys} keys: gateway non-2xx responses: {k_failures:.0f} (limit 0)", k_failures == 0),
+            ]
     print()
     for text, ok in checks:
         print(f"smoke: {'PASS' if ok else 'FAIL'}  {text}")
-    return 0 if all(ok for _, ok in checks) else 1
+    failed = [text for text, ok in checks if not ok]
+    if failed:
+        print(f"\nsmoke: FAILED {len(failed)} of {len(checks)} checks; rounds: {path}")
+    return 1 if failed else 0
 
 
 def main():
-    if sys.argv[1] == "--check-floor":
-        sys.exit(check_floor(float(sys.argv[2]), sys.argv[3]))
+    if sys.argv[1] == "--check":
+        parser = argparse.ArgumentParser(prog="summarize.py --check")
+        parser.add_argument("results")
+        parser.add_argument("--floor", type=float, required=True)
+        parser.add_argument("--cpu-limit", type=float, required=True)
+        parser.add_argument("--keys", type=int, default=0)
+        parser.add_argument("--keys-alloc-limit", type=float, default=4096)
+        parser.add_argument("--keys-storage-limit", type=float, default=0.01)
+        a = parser.parse_args(sys.argv[2:])
+        sys.exit(check(a.results, a.floor, a.cpu_limit, a.keys, a.keys_alloc_limit, a.keys_storage_limit))
     rows = read_results(sys.argv[1])
     main_table(rows, "1key-1group", with_direct=True)
     if len(sys.argv) > 2:

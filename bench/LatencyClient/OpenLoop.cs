@@ -9,7 +9,8 @@ namespace Gateway.Bench.LatencyClient;
 /// <summary>
 /// Sends GET requests on a fixed schedule (request i is due at start + i / rate), whether or not earlier ones have
 /// answered, and measures each latency from its intended send time, so a stalled server cannot hide its stall
-/// (no coordinated omission). The number of requests is fixed: rate × duration.
+/// (no coordinated omission). The number of requests is fixed: rate × duration. With <c>--keys FILE</c> the requests
+/// rotate over the keys in the file (one per line), so every key calls at rate ÷ keys.
 /// </summary>
 public static partial class OpenLoop
 {
@@ -19,7 +20,9 @@ public static partial class OpenLoop
         var rate = args.Number("rate");
         var duration = args.Number("duration");
         var warmup = args.Number("warmup", 1);
-        var key = args.OptionalText("key");
+        string[] keys = args.OptionalText("keys") is { } file
+            ? [.. File.ReadAllLines(file).Where(line => line.Length > 0)]
+            : args.OptionalText("key") is { } key ? [key] : [];
 
         using var client = new HttpClient(new SocketsHttpHandler
         {
@@ -36,8 +39,8 @@ public static partial class OpenLoop
             Timeout = TimeSpan.FromSeconds(10),
         };
 
-        await RunScheduleAsync(client, url, key, rate, warmup);
-        var (latencies, errors) = await RunScheduleAsync(client, url, key, rate, duration);
+        await RunScheduleAsync(client, url, keys, rate, warmup);
+        var (latencies, errors) = await RunScheduleAsync(client, url, keys, rate, duration);
 
         var histogram = new LongHistogram(TimeSpan.FromSeconds(60).Ticks * 100, 3);
         foreach (var nanoseconds in latencies)
@@ -56,7 +59,7 @@ public static partial class OpenLoop
         return errors == 0 ? 0 : 1;
     }
 
-    private static async Task<(long[] Latencies, int Errors)> RunScheduleAsync(HttpClient client, Uri url, string? key, double rate, double seconds)
+    private static async Task<(long[] Latencies, int Errors)> RunScheduleAsync(HttpClient client, Uri url, string[] keys, double rate, double seconds)
     {
         var count = Math.Max(1, (int)(rate * seconds));
         var latencies = new long[count];
@@ -92,9 +95,9 @@ public static partial class OpenLoop
         async Task SendAsync(int index, long due)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            if (key is not null)
+            if (keys.Length > 0)
             {
-                request.Headers.TryAddWithoutValidation("X-Api-Key", key);
+                request.Headers.TryAddWithoutValidation("X-Api-Key", keys[index % keys.Length]);
             }
 
             try

@@ -12,7 +12,7 @@ return args.FirstOrDefault() switch
 static int Usage()
 {
     Console.Error.WriteLine("""
-        usage: LatencyClient latency --url URL --rate RPS --duration SECONDS [--warmup SECONDS] [--key KEY]
+        usage: LatencyClient latency --url URL --rate RPS --duration SECONDS [--warmup SECONDS] [--key KEY | --keys FILE]
                LatencyClient keys --admin URL --token TOKEN --customer ID --plan PLAN --count N [--parallel P] --out FILE
         """);
     return 2;

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Gateway.Core;
 using Gateway.Core.Plans;
 using Gateway.Tests.Infrastructure;
@@ -28,27 +31,67 @@ public sealed class ConfigurationTests(Azurite azurite) : GatewayTest(azurite)
         await app.StopAsync();
     }
 
+    /// <summary>
+    /// The real process, configured as operators configure it: the command line over environment variables over
+    /// appsettings.json over plans.json, and the admin token from the <c>GATEWAY_ADMIN_TOKEN</c> alias.
+    /// </summary>
     [Fact]
-    public void EnvironmentVariables_OverridePlans()
+    public async Task GatewayProcess_ReadsCommandLineOverEnvironmentOverFiles_AndTheAdminTokenAlias()
     {
-        var settings = ShippedSettings();
-        settings["Gateway:Storage:ConnectionString"] = Azurite.ConnectionString;
-        settings["Gateway:Admin:Token"] = TestGateway.AdminToken;
-        Environment.SetEnvironmentVariable("GWTEST_Gateway__Plans__basic__MonthlyQuota", "100");
-        try
-        {
-            var configuration = new ConfigurationBuilder()
-                .AddInMemoryCollection(settings)
-                .AddEnvironmentVariables("GWTEST_")
-                .Build();
-            var options = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()!;
+        const string token = "alias-admin-token-0123456789";
+        await using var gateway = await GatewayProcess.StartAsync(
+            StorageAndUpstream(new()
+            {
+                ["GATEWAY_ADMIN_TOKEN"] = token,
+                ["Gateway__Plans__basic__MonthlyQuota"] = "111",
+                ["Gateway__Plans__pro__MonthlyQuota"] = "333",
+                ["Gateway__Listen__Address"] = "127.0.0.1",
+            }),
+            ["--Gateway:Plans:basic:MonthlyQuota=222"]);
 
-            Assert.Equal(100, new PlanCatalog(options.Plans).TryGet("basic", out var basic) ? basic.MonthlyQuota : -1);
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("GWTEST_Gateway__Plans__basic__MonthlyQuota", null);
-        }
+        var plans = await PlansAsync(gateway, token);
+        var key = await IssueKeyAsync(gateway, token, "basic");
+        using var call = await gateway.Data.SendAsync(TestGateway.Get("v1/posts/42", key));
+
+        Assert.Equal(222, plans["basic"]);
+        Assert.Equal(333, plans["pro"]);
+        Assert.Equal(ShippedQuota("free"), plans["free"]);
+        Assert.StartsWith("gw_live_", key, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+        Assert.Equal("/v1/posts/42", Assert.Single(Upstream.Received).Path);
+    }
+
+    [Fact]
+    public async Task GatewayProcess_WithTokenSettingAndAlias_UsesTheSetting()
+    {
+        const string setting = "setting-admin-token-0123456789";
+        const string alias = "alias-admin-token-0123456789";
+        await using var gateway = await GatewayProcess.StartAsync(
+            StorageAndUpstream(new() { ["Gateway__Admin__Token"] = setting, ["GATEWAY_ADMIN_TOKEN"] = alias, ["Gateway__Listen__Address"] = "127.0.0.1" }),
+            []);
+
+        using var withSetting = await gateway.Admin.SendAsync(GatewayProcess.AsAdmin(HttpMethod.Get, "admin/v1/plans", setting));
+        using var withAlias = await gateway.Admin.SendAsync(GatewayProcess.AsAdmin(HttpMethod.Get, "admin/v1/plans", alias));
+
+        Assert.Equal(HttpStatusCode.OK, withSetting.StatusCode);
+        await Problems.AssertAsync(withAlias, 401, "urn:gateway:problem:admin-unauthorized");
+    }
+
+    /// <summary>Development: appsettings.Development.json over appsettings.json, and an admin token generated and printed.</summary>
+    [Fact]
+    public async Task GatewayProcess_InDevelopment_UsesTheDevelopmentDefaults_AndPrintsAGeneratedAdminToken()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(StorageAndUpstream(new() { ["DOTNET_ENVIRONMENT"] = "Development" }), []);
+
+        const string printed = "Admin API token for this run (set GATEWAY_ADMIN_TOKEN to choose your own): ";
+        var lines = gateway.Output.Where(l => l.StartsWith(printed, StringComparison.Ordinal)).ToList();
+        Assert.True(lines.Count == 1, "Expected one generated admin token printed, got:\n" + string.Join("\n", gateway.Output));
+        var line = lines[0];
+        var token = line[printed.Length..];
+        var key = await IssueKeyAsync(gateway, token, "free");
+
+        Assert.StartsWith("adm_", token, StringComparison.Ordinal);
+        Assert.StartsWith("gw_test_", key, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -107,6 +150,35 @@ public sealed class ConfigurationTests(Azurite azurite) : GatewayTest(azurite)
         Assert.Equal("7", configuration["Gateway:Plans:basic:MonthlyQuota"]);
         Assert.Equal("Bill", configuration["Gateway:Plans:enterprise:OverQuota"]);
     }
+
+    /// <summary>Environment for a gateway process: the run's Azurite, a table prefix of its own, the test upstream.</summary>
+    private Dictionary<string, string> StorageAndUpstream(Dictionary<string, string> environment)
+    {
+        environment["Gateway__Storage__ConnectionString"] = Azurite.ConnectionString;
+        environment["Gateway__Storage__TablePrefix"] = TestGateway.NewTablePrefix();
+        environment["ReverseProxy__Clusters__social__Destinations__upstream__Address"] = Upstream.Address;
+        return environment;
+    }
+
+    private static async Task<Dictionary<string, long>> PlansAsync(GatewayProcess gateway, string token)
+    {
+        using var response = await gateway.Admin.SendAsync(GatewayProcess.AsAdmin(HttpMethod.Get, "admin/v1/plans", token));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var plans = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        return plans.EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("monthlyQuota").GetInt64());
+    }
+
+    private static async Task<string> IssueKeyAsync(GatewayProcess gateway, string token, string plan)
+    {
+        using var customer = await gateway.Admin.SendAsync(GatewayProcess.AsAdmin(HttpMethod.Post, "admin/v1/customers", token, JsonContent.Create(new { name = "Acme", email = "dev@acme.test" })));
+        var customerId = JsonDocument.Parse(await customer.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+        using var key = await gateway.Admin.SendAsync(GatewayProcess.AsAdmin(HttpMethod.Post, "admin/v1/keys", token, JsonContent.Create(new { customerId, plan })));
+        Assert.Equal(HttpStatusCode.Created, key.StatusCode);
+        return JsonDocument.Parse(await key.Content.ReadAsStringAsync()).RootElement.GetProperty("key").GetString()!;
+    }
+
+    private static long ShippedQuota(string plan) =>
+        long.Parse(new ConfigurationBuilder().AddJsonFile(Path.Combine(RepositoryRoot.Path, "core", "plans.json")).Build()[$"Gateway:Plans:{plan}:MonthlyQuota"]!, System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>proxy/appsettings.json as shipped, flattened, with the upstream pointed at the test upstream.</summary>
     private Dictionary<string, string?> ShippedSettings()

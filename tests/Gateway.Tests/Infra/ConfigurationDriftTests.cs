@@ -115,54 +115,76 @@ public sealed class ConfigurationDriftTests
         Assert.True(unknown.Count == 0, "Settings this test cannot trace to code:\n" + string.Join("\n", unknown));
     }
 
-    [Fact]
-    public void SettingsDrift_WithSettingOnOneSideOnly_ReportsBothDirections()
+    // The tests below break the real files the way drift happens and check the tests above would fail: a guard
+    // that never fails guards nothing.
+
+    /// <summary>Every declared setting, taken out of the real Bicep (deleted, or commented out), is reported missing.</summary>
+    [Theory]
+    [InlineData(GatewayBicep, "env", "deleted")]
+    [InlineData(GatewayBicep, "env", "commented out")]
+    [InlineData(FunctionsBicep, "appSettings", "deleted")]
+    [InlineData(FunctionsBicep, "appSettings", "commented out")]
+    public void RealBicep_WithADeclaredSettingTakenOut_FailsTheDriftCheck_NamingIt(string file, string array, string how)
     {
-        const string bicep = """
-            env: [
-              { name: 'Gateway__Keys__Environment', value: 'live' }
-              { name: 'Gateway__Only__InBicep', value: 'x' }
-            ]
-            """;
+        var (declared, platform) = file == GatewayBicep ? (DeploymentSettings.Gateway, Array.Empty<string>()) : (DeploymentSettings.Functions, FunctionsPlatformSettings);
+        var bicep = ReadRepositoryFile(file);
 
-        var drift = SettingsDrift.Between(["Gateway__Keys__Environment", "Gateway__Only__InCode"], [], BicepArray.Entries(bicep, "env").Select(e => e.Name));
+        foreach (var setting in declared)
+        {
+            var line = EntryLine(bicep, setting);
+            var broken = bicep.Replace(line, how == "deleted" ? "" : "// " + line, StringComparison.Ordinal);
 
-        Assert.Equal(["Gateway__Only__InCode"], drift.MissingFromBicep);
-        Assert.Equal(["Gateway__Only__InBicep"], drift.NotDeclaredInCode);
+            var drift = SettingsDrift.Between(declared, platform, BicepArray.Entries(broken, array).Select(e => e.Name));
+
+            Assert.Equal([setting], drift.MissingFromBicep);
+            Assert.Empty(drift.NotDeclaredInCode);
+        }
     }
 
-    [Fact]
-    public void OptionsPath_WithUnknownProperty_ReportsIt()
+    [Theory]
+    [InlineData(GatewayBicep, "env")]
+    [InlineData(FunctionsBicep, "appSettings")]
+    public void RealBicep_WithAnUndeclaredOrDuplicatedSetting_FailsTheDriftCheck_NamingIt(string file, string array)
     {
-        Assert.Null(OptionsPath.Problem("Gateway__Listen__DataPort"));
-        Assert.Null(OptionsPath.Problem("Gateway__Storage__TableEndpoint"));
-        Assert.NotNull(OptionsPath.Problem("Gateway__Storage__TableEndpoit"));
-        Assert.NotNull(OptionsPath.Problem("Gateway__Storage"));
+        var (declared, platform) = file == GatewayBicep ? (DeploymentSettings.Gateway, Array.Empty<string>()) : (DeploymentSettings.Functions, FunctionsPlatformSettings);
+        var bicep = ReadRepositoryFile(file);
+        var opening = new Regex($@"(?<![\w.]){array}\s*:\s*\[");
+        var misspelled = opening.Replace(bicep, m => m.Value + "\n  { name: 'Gateway__Keys__Enviroment', value: 'live' }", 1);
+        var duplicated = opening.Replace(bicep, m => m.Value + "\n" + EntryLine(bicep, declared[0]), 1);
+
+        var misspelledDrift = SettingsDrift.Between(declared, platform, BicepArray.Entries(misspelled, array).Select(e => e.Name));
+        var duplicatedDrift = SettingsDrift.Between(declared, platform, BicepArray.Entries(duplicated, array).Select(e => e.Name));
+
+        Assert.Equal(["Gateway__Keys__Enviroment"], misspelledDrift.NotDeclaredInCode);
+        Assert.Empty(misspelledDrift.MissingFromBicep);
+        Assert.Equal([declared[0]], duplicatedDrift.Duplicates);
     }
 
+    /// <summary>Every declared <c>Gateway__</c> setting binds; the same name misspelled, or cut to its section, does not.</summary>
     [Fact]
-    public void BicepArray_WithCommentsStringsAndNesting_ReadsOnlyTheNamedArray()
+    public void DeclaredGatewaySettings_MisspelledOrCutShort_FailTheBindingCheck()
     {
-        const string bicep = """
-            secrets: [ { name: 'not-an-env-entry', keyVaultUrl: '${uri}secrets/x' } ]
-            env: [
-              // { name: 'Commented__Out', value: 'x' }
-              { name: 'A', value: 'has ] and } inside' }
-              {
-                name: 'B'
-                value: '${concat('[', '{')}'
-              }
-              /* { name: 'Also__Commented', value: 'x' } */
-              { name: 'C', secretRef: 'c' }
-            ]
-            """;
+        var settings = DeclaredSettings().Where(name => name.StartsWith(GatewayOptions.Section + "__", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(settings);
 
-        var env = BicepArray.Entries(bicep, "env");
+        foreach (var name in settings)
+        {
+            Assert.Null(OptionsPath.Problem(name));
+            Assert.NotNull(OptionsPath.Problem(name[..^1]));
+            var section = name[..name.LastIndexOf("__", StringComparison.Ordinal)];
+            if (section.Contains("__", StringComparison.Ordinal))
+            {
+                Assert.NotNull(OptionsPath.Problem(section));
+            }
+        }
+    }
 
-        Assert.Equal(["A", "B", "C"], env.Select(e => e.Name));
-        Assert.True(env[2].Has("secretRef"));
-        Assert.False(env[2].Has("value"));
-        Assert.Throws<InvalidOperationException>(() => BicepArray.Entries("env: [ { name: 'X__${y}', value: 'v' } ]", "env"));
+    /// <summary>The whole line of the real Bicep that sets <paramref name="setting"/> (entries are one line each).</summary>
+    private static string EntryLine(string bicep, string setting)
+    {
+        var lines = bicep.Split('\n').Where(l => l.Contains($"name: '{setting}'", StringComparison.Ordinal)).ToList();
+        Assert.True(lines.Count == 1, $"Expected one one-line entry for {setting}, found {lines.Count}.");
+        return lines[0] + "\n";
     }
 
     private static IEnumerable<string> DeclaredSettings() =>

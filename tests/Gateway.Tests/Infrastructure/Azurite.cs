@@ -26,10 +26,11 @@ public sealed class Azurite : IAsyncLifetime
             throw new InvalidOperationException($"Azurite is not installed ({script} is missing). Run 'npm ci' at the repository root.");
         }
 
-        Port = FreePort.Next();
+        // Port 0: the kernel gives Azurite a free port, so no other process can take it between choosing and binding.
+        // Azurite does not print the port it got; ListeningSockets reads it from /proc.
         var start = new ProcessStartInfo("node")
         {
-            ArgumentList = { script, "--tableHost", "127.0.0.1", "--tablePort", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent" },
+            ArgumentList = { script, "--tableHost", "127.0.0.1", "--tablePort", "0", "--inMemoryPersistence", "--skipApiVersionCheck", "--loose", "--silent" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -48,16 +49,13 @@ public sealed class Azurite : IAsyncLifetime
                 throw new InvalidOperationException($"Azurite exited with code {_process.ExitCode}.");
             }
 
-            try
+            if (ListeningSockets.PortsOf(_process.Id) is [var port])
             {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, Port);
+                Port = port;
                 return;
             }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
+
+            await Task.Delay(100);
         }
 
         throw new TimeoutException("Azurite did not start listening within 30 s.");
@@ -94,13 +92,75 @@ public sealed class UsesAzurite : ICollectionFixture<Azurite>
     public const string Name = "Azurite";
 }
 
+/// <summary>
+/// Free ports for servers that must be told their port before they start (the gateway's two planes). Servers that
+/// can bind port 0 and say what they got (Kestrel upstreams, Azurite) do that instead.
+/// </summary>
 public static class FreePort
 {
-    public static int Next()
+    /// <summary>
+    /// Distinct free ports: every one is held open until all are picked, so two can never be the same. Another
+    /// process may still bind one before our server does; the server then fails to bind and the caller retries.
+    /// </summary>
+    public static int[] Take(int count)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var held = new List<TcpListener>();
+        try
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                held.Add(listener);
+            }
+
+            return [.. held.Select(l => ((IPEndPoint)l.LocalEndpoint).Port)];
+        }
+        finally
+        {
+            held.ForEach(l => l.Stop());
+        }
+    }
+}
+
+/// <summary>The TCP ports a process listens on, read from /proc (Linux): its socket inodes matched against /proc/net/tcp.</summary>
+public static class ListeningSockets
+{
+    private const string Listen = "0A";
+
+    public static IReadOnlyList<int> PortsOf(int pid)
+    {
+        var inodes = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var fd in Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
+            {
+                if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
+                {
+                    inodes.Add(target["socket:[".Length..^1]);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+
+        var ports = new List<int>();
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            foreach (var line in File.Exists(table) ? File.ReadLines(table).Skip(1) : [])
+            {
+                // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length > 9 && fields[3] == Listen && inodes.Contains(fields[9]))
+                {
+                    ports.Add(int.Parse(fields[1][(fields[1].LastIndexOf(':') + 1)..], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture));
+                }
+            }
+        }
+
+        return [.. ports.Distinct()];
     }
 }
 

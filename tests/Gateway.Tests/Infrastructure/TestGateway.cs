@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Gateway.Proxy;
@@ -78,25 +79,41 @@ public sealed class TestGateway : IAsyncDisposable
         Action<IServiceCollection>? services = null)
     {
         tablePrefix ??= NewTablePrefix();
-        var config = DefaultSettings(azurite, upstream, tablePrefix);
-        settings?.Invoke(config);
-        var app = Build(config, services);
-        await app.StartAsync();
-        return new TestGateway(app, int.Parse(config["Gateway:Listen:DataPort"]!), int.Parse(config["Gateway:Listen:AdminPort"]!), tablePrefix);
+        for (var attempt = 1; ; attempt++)
+        {
+            var config = DefaultSettings(azurite, upstream, tablePrefix);
+            settings?.Invoke(config);
+            var app = Build(config, services);
+            try
+            {
+                await app.StartAsync();
+                return new TestGateway(app, int.Parse(config["Gateway:Listen:DataPort"]!), int.Parse(config["Gateway:Listen:AdminPort"]!), tablePrefix);
+            }
+            catch (IOException e) when (e.InnerException is AddressInUseException && attempt < 5)
+            {
+                // Another process bound one of the ports FreePort picked before Kestrel did: pick again.
+                await app.DisposeAsync();
+            }
+        }
     }
 
-    /// <summary>Builds (without starting) a gateway from exactly these settings, plus free ports if none are given.</summary>
+    /// <summary>
+    /// Builds (without starting) a gateway from exactly these settings, plus two distinct free ports if none are
+    /// given, and <see cref="TestClock"/> as its clock unless <paramref name="services"/> registers another.
+    /// </summary>
     public static WebApplication Build(Dictionary<string, string?> config, Action<IServiceCollection>? services = null)
     {
+        var ports = FreePort.Take(2);
         config.TryAdd("Gateway:Listen:Address", "127.0.0.1");
-        config.TryAdd("Gateway:Listen:DataPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
-        config.TryAdd("Gateway:Listen:AdminPort", FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        config.TryAdd("Gateway:Listen:DataPort", ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        config.TryAdd("Gateway:Listen:AdminPort", ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture));
         return GatewayApp.Build([], builder =>
         {
             builder.Environment.EnvironmentName = "Testing";
             builder.Configuration.Sources.Clear();
             builder.Configuration.AddInMemoryCollection(config);
             builder.Logging.ClearProviders();
+            builder.Services.AddSingleton<TimeProvider>(TestClock.Instance);
             services?.Invoke(builder.Services);
         });
     }

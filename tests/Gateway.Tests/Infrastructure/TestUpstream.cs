@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Gateway.Tests.Infrastructure;
@@ -22,24 +25,20 @@ public sealed class TestUpstream : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private TestUpstream(WebApplication app, int port)
-    {
-        _app = app;
-        Address = $"http://127.0.0.1:{port}/";
-    }
+    private TestUpstream(WebApplication app) => _app = app;
 
-    public string Address { get; }
+    /// <summary>The address Kestrel bound (port 0: the kernel picks a free port, so nothing can take it first).</summary>
+    public string Address { get; private set; } = "";
 
     public ConcurrentQueue<ReceivedRequest> Received { get; } = new();
 
     public static async Task<TestUpstream> StartAsync()
     {
-        var port = FreePort.Next();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var upstream = new TestUpstream(app, port);
+        var upstream = new TestUpstream(app);
         app.Run(async context =>
         {
             upstream.Received.Enqueue(new ReceivedRequest(
@@ -54,6 +53,7 @@ public sealed class TestUpstream : IAsyncDisposable
             await context.Response.WriteAsJsonAsync(new { path = context.Request.Path.Value, id = segments.LastOrDefault() });
         });
         await app.StartAsync();
+        upstream.Address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single() + "/";
         return upstream;
     }
 

@@ -58,7 +58,7 @@ public sealed class KeyAuthenticationTests(Azurite azurite) : SharedGatewayTest(
     {
         var (_, key) = await Gateway.IssueKeyAsync(_customer);
         var mistyped = key[..^1] + (key[^1] == 'x' ? 'y' : 'x');
-        var readsBefore = _storage.All;
+        var readsBefore = _storage.Reads;
 
         foreach (var bad in new[] { mistyped, key + "x", "gw_test_short", "not-a-key", key.Replace("gw_test_", "gw_live_", StringComparison.Ordinal) })
         {
@@ -66,57 +66,91 @@ public sealed class KeyAuthenticationTests(Azurite azurite) : SharedGatewayTest(
             await Problems.AssertAsync(response, 401, "urn:gateway:problem:malformed-api-key");
         }
 
-        Assert.Equal(readsBefore, _storage.All);
+        Assert.Equal(readsBefore, _storage.Reads);
         Assert.Empty(Upstream.Received);
+
+        // The control: a well-formed key the gateway has never seen is looked up, and the counter sees that read.
+        using (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", new ApiKeyFormat("test").Generate().Key)))
+        {
+        }
+
+        Assert.True(_storage.Reads > readsBefore, "The storage counter saw no read for an unknown key: it does not count the gateway's storage requests.");
     }
 
     [Fact]
     public async Task Request_WithWellFormedUnknownKey_Returns401Invalid_AndIsRememberedWithoutFurtherReads()
     {
         var forged = new ApiKeyFormat("test").Generate().Key;
+        var readsBefore = _storage.Reads;
 
         using (var first = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", forged)))
         {
             await Problems.AssertAsync(first, 401, "urn:gateway:problem:invalid-api-key");
         }
 
-        var readsAfterFirst = _storage.All;
+        var readsAfterFirst = _storage.Reads;
+        Assert.True(readsAfterFirst > readsBefore, "The first sight of an unknown key reads storage.");
         for (var i = 0; i < 5; i++)
         {
             using var again = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", forged));
             await Problems.AssertAsync(again, 401, "urn:gateway:problem:invalid-api-key");
         }
 
-        Assert.Equal(readsAfterFirst, _storage.All);
+        Assert.Equal(readsAfterFirst, _storage.Reads);
     }
 
     [Fact]
-    public async Task Request_WithWrongSecretForKnownKeyId_Returns401Invalid()
+    public async Task Request_WithWrongSecretForKnownKeyId_Returns401Invalid_AndTheCachedKeyKeepsWorking()
     {
-        var (id, key) = await Gateway.IssueKeyAsync(_customer);
-        using (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key)))
+        var format = new ApiKeyFormat("test");
+        var (cachedId, cachedKey) = await Gateway.IssueKeyAsync(_customer);
+        var (storedId, _) = await Gateway.IssueKeyAsync(_customer);
+        using (var first = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", cachedKey)))
         {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
 
-        var format = new ApiKeyFormat("test");
-        var impostor = format.Compose(id, new string('A', ApiKeyFormat.SecretLength));
-        Assert.True(format.IsWellFormed(impostor));
+        // Key id in memory, other secret: refused from memory.
+        var readsBefore = _storage.Reads;
+        using (var impostor = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", format.Compose(cachedId, new string('A', ApiKeyFormat.SecretLength)))))
+        {
+            await Problems.AssertAsync(impostor, 401, "urn:gateway:problem:invalid-api-key");
+        }
 
-        using var response = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", impostor));
+        Assert.Equal(readsBefore, _storage.Reads);
 
-        await Problems.AssertAsync(response, 401, "urn:gateway:problem:invalid-api-key");
-        Assert.StartsWith($"gw_test_{id}_", impostor, StringComparison.Ordinal);
+        // Key id only in storage, other secret: read, hash compared, refused. (That the real key still works right
+        // after this is issue #7, item 3: today it is locked out for 30 s.)
+        using (var impostor = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", format.Compose(storedId, new string('B', ApiKeyFormat.SecretLength)))))
+        {
+            await Problems.AssertAsync(impostor, 401, "urn:gateway:problem:invalid-api-key");
+        }
+
+        Assert.True(_storage.Reads > readsBefore, "A key id that is not in memory is looked up in storage.");
+        Assert.Single(Upstream.Received);
+        using (var real = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", cachedKey)))
+        {
+            Assert.Equal(HttpStatusCode.OK, real.StatusCode);
+        }
+
+        // Refusing an unknown key counts nothing against the customer whose key id it borrowed.
+        var usage = await Gateway.UsageAsync(_customer);
+        Assert.Equal(2, usage.GetProperty("total").GetInt64());
+        Assert.Equal(0, usage.GetProperty("rejected").GetInt64());
     }
 
     [Fact]
     public async Task CachedKey_IsVerifiedWithoutStorage()
     {
         var (_, key) = await Gateway.IssueKeyAsync(_customer);
+        var readsBefore = _storage.Reads;
         using (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key)))
         {
         }
 
+        // The control: the first request loads the key (and its quota baseline) from storage, and the counter sees it.
         var reads = _storage.Reads;
+        Assert.True(reads > readsBefore, "The first request of a new key reads storage.");
         for (var i = 0; i < 20; i++)
         {
             using var response = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key));

@@ -8,12 +8,14 @@ namespace Gateway.Tests.Proxying;
 [Collection(UsesAzurite.Name)]
 public sealed class BadInputTests(Azurite azurite) : SharedGatewayTest(azurite)
 {
+    private string _customer = null!;
     private string _key = null!;
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        _key = (await Gateway.IssueKeyAsync(await Gateway.CreateCustomerAsync())).Key;
+        _customer = await Gateway.CreateCustomerAsync();
+        _key = (await Gateway.IssueKeyAsync(_customer)).Key;
     }
 
     [Theory]
@@ -84,27 +86,46 @@ public sealed class BadInputTests(Azurite azurite) : SharedGatewayTest(azurite)
     }
 
     [Fact]
-    public async Task OversizedHeaders_AreRefusedWith4xx()
+    public async Task OversizedHeaders_AreRefusedWith431_BeforeTheGatewayRuns()
     {
         using var request = TestGateway.Get("alpha/1", _key);
         request.Headers.TryAddWithoutValidation("X-Padding", new string('p', 64 * 1024));
 
         using var response = await Gateway.Data.SendAsync(request);
 
-        Assert.InRange((int)response.StatusCode, 400, 499);
-        Assert.Empty(Upstream.Received);
+        Assert.Equal(HttpStatusCode.RequestHeaderFieldsTooLarge, response.StatusCode);
+        await AssertNeitherForwardedNorCountedAsync();
     }
 
+    /// <summary>
+    /// Kestrel refuses what is not HTTP; what is ours is that the request never reaches the gateway's step: a valid
+    /// key inside a malformed request is neither forwarded nor counted (a caller is billed for nothing it did not get).
+    /// </summary>
     [Fact]
-    public async Task MalformedHttp_IsRefusedWith400()
+    public async Task MalformedHttp_WithAValidKey_IsRefusedWith400_NeitherForwardedNorCounted()
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(Gateway.Data.BaseAddress!.Host, Gateway.Data.BaseAddress.Port);
         var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /alpha/1 HTTP/1.1\r\nHost: x\r\nX-Api-Key: a\r\n\tfolded\r\nBad Header Line\r\n\r\n"));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /alpha/1 HTTP/1.1\r\nHost: x\r\nX-Api-Key: {_key}\r\n\tfolded\r\nBad Header Line\r\n\r\n"));
         var buffer = new byte[1024];
         var read = await stream.ReadAsync(buffer);
 
         Assert.StartsWith("HTTP/1.1 400", Encoding.ASCII.GetString(buffer, 0, read), StringComparison.Ordinal);
+        await AssertNeitherForwardedNorCountedAsync();
+    }
+
+    private async Task AssertNeitherForwardedNorCountedAsync()
+    {
+        // The control: the same key in a well-formed request is forwarded and counted, once.
+        using (var valid = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", _key)))
+        {
+            Assert.Equal(HttpStatusCode.OK, valid.StatusCode);
+        }
+
+        Assert.Single(Upstream.Received);
+        var usage = await Gateway.UsageAsync(_customer);
+        Assert.Equal(1, usage.GetProperty("total").GetInt64());
+        Assert.Equal(0, usage.GetProperty("rejected").GetInt64());
     }
 }

@@ -56,6 +56,8 @@ public sealed class ForwardingHygieneTests(Azurite azurite) : SharedGatewayTest(
         request.Headers.TryAddWithoutValidation("X-Gateway-Plan", "enterprise");
         request.Headers.TryAddWithoutValidation("X-Gateway-Route-Group", "gamma");
         request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.7");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
+        request.Headers.TryAddWithoutValidation("X-Forwarded-Host", "billing.example.com");
         request.Headers.TryAddWithoutValidation("Forwarded", "for=203.0.113.7");
 
         (await Gateway.Data.SendAsync(request)).Dispose();
@@ -66,6 +68,8 @@ public sealed class ForwardingHygieneTests(Azurite azurite) : SharedGatewayTest(
         Assert.Equal(["open"], received.Headers["X-Gateway-Plan"]);
         Assert.Equal(["beta"], received.Headers["X-Gateway-Route-Group"]);
         Assert.Equal(["127.0.0.1"], received.Headers["X-Forwarded-For"]);
+        Assert.Equal(["http"], received.Headers["X-Forwarded-Proto"]);
+        Assert.Equal([Gateway.Data.BaseAddress!.Authority], received.Headers["X-Forwarded-Host"]);
         Assert.False(received.Headers.ContainsKey("Forwarded"));
     }
 
