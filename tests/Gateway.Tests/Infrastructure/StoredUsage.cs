@@ -18,6 +18,22 @@ public static class StoredUsage
     public static Task<long> MonthTotalAsync(Azurite azurite, string tablePrefix, string customerId) =>
         SumAsync(azurite, tablePrefix, customerId, row => row.RowKey.StartsWith("m|", StringComparison.Ordinal));
 
+    /// <summary>A customer's stored hourly rows summed by outcome (<c>2xx</c>, <c>rejected-rate-limited</c>, ...).</summary>
+    public static async Task<Dictionary<string, long>> HourlyByOutcomeAsync(Azurite azurite, string tablePrefix, string customerId)
+    {
+        var byOutcome = new Dictionary<string, long>(StringComparer.Ordinal);
+        await foreach (var row in RowsAsync(azurite, tablePrefix, customerId))
+        {
+            if (row.RowKey.StartsWith("h|", StringComparison.Ordinal))
+            {
+                var outcome = row.GetString("Outcome");
+                byOutcome[outcome] = byOutcome.GetValueOrDefault(outcome) + (row.GetInt64("Count") ?? 0);
+            }
+        }
+
+        return byOutcome;
+    }
+
     /// <summary>
     /// Reads the hourly total until it is <paramref name="expected"/> or <paramref name="timeout"/> has passed, and
     /// returns the last value read (for the caller to assert on).
@@ -37,11 +53,14 @@ public static class StoredUsage
         }
     }
 
+    private static Azure.AsyncPageable<TableEntity> RowsAsync(Azurite azurite, string tablePrefix, string customerId) =>
+        new TableClient(azurite.ConnectionString, tablePrefix + "Usage")
+            .QueryAsync<TableEntity>(r => r.PartitionKey.CompareTo(customerId + "|") > 0 && r.PartitionKey.CompareTo(customerId + "}") < 0);
+
     private static async Task<long> SumAsync(Azurite azurite, string tablePrefix, string customerId, Func<TableEntity, bool> include)
     {
-        var table = new TableClient(azurite.ConnectionString, tablePrefix + "Usage");
         long total = 0;
-        await foreach (var row in table.QueryAsync<TableEntity>(r => r.PartitionKey.CompareTo(customerId + "|") > 0 && r.PartitionKey.CompareTo(customerId + "}") < 0))
+        await foreach (var row in RowsAsync(azurite, tablePrefix, customerId))
         {
             if (include(row))
             {
