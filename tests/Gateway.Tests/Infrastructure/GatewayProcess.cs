@@ -1,13 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
 
 namespace Gateway.Tests.Infrastructure;
 
 /// <summary>
 /// The gateway as operators run it: its own process (<c>dotnet Gateway.Proxy.dll</c>, content root beside the
 /// assembly, where appsettings*.json and plans.json are), configured only through environment variables and the
-/// command line, so every configuration source the real host reads is in play. For tests of the load order.
+/// command line, so every configuration source the real host reads is in play. For tests of the load order, and
+/// for tests that kill it the hard way (SIGKILL: no shutdown flush, nothing of the process runs after the signal).
 /// </summary>
 public sealed class GatewayProcess : IAsyncDisposable
 {
@@ -93,6 +96,38 @@ public sealed class GatewayProcess : IAsyncDisposable
 
             throw new InvalidOperationException($"The gateway process did not listen on ports {ports[0]} and {ports[1]} within 60 s. Its output:\n{text}");
         }
+    }
+
+    /// <summary>Starts the gateway in Production with these settings as environment variables (<c>:</c> becomes <c>__</c>).</summary>
+    public static Task<GatewayProcess> StartAsync(Dictionary<string, string?> settings)
+    {
+        var environment = settings.Where(s => s.Value is not null).ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value!);
+        environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        environment["DOTNET_ENVIRONMENT"] = "Production";
+        environment["Gateway__Listen__Address"] = "127.0.0.1";
+        return StartAsync(environment, []);
+    }
+
+    public async Task<string> CreateCustomerAsync(string name = "Acme Data Ltd")
+    {
+        using var response = await Admin.SendAsync(AsAdmin(HttpMethod.Post, "admin/v1/customers", TestGateway.AdminToken, JsonContent.Create(new { name, email = "dev@acme.test" })));
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    /// <summary>Issues a key and returns its plaintext.</summary>
+    public async Task<string> IssueKeyAsync(string customerId, string plan = "open")
+    {
+        using var response = await Admin.SendAsync(AsAdmin(HttpMethod.Post, "admin/v1/keys", TestGateway.AdminToken, JsonContent.Create(new { customerId, plan })));
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("key").GetString()!;
+    }
+
+    /// <summary>SIGKILL, and waits until the process is gone.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
     }
 
     public static HttpRequestMessage AsAdmin(HttpMethod method, string path, string token, HttpContent? content = null) => new(method, path)

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Azure.Data.Tables;
 using Gateway.Proxy.Metering;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -109,31 +108,66 @@ public sealed class ExactMeteringTests(Azurite azurite) : GatewayTest(azurite)
     }
 
     [Fact]
-    public async Task StorageOutage_DuringTraffic_LosesNoCounts()
+    public async Task StorageOutage_WhileStorageRefuses_StoresNothingOfIt_ThenTheNextIntervalFlushStoresEveryCount()
     {
-        await using var gateway = await StartGatewayAsync(settings: s => s["Gateway:Metering:FlushInterval"] = "00:05:00");
+        await using var storage = StorageFaultProxy.Start(Azurite);
+        await using var gateway = await StartGatewayAsync(settings: s => s["Gateway:Storage:ConnectionString"] = storage.ConnectionString);
         var flusher = gateway.Services.GetRequiredService<UsageFlushService>();
         var customer = await gateway.CreateCustomerAsync();
         var key = (await gateway.IssueKeyAsync(customer)).Key;
         await SendAllAsync(gateway.Data, [(key, "alpha/warm")], parallelism: 1);
+        Assert.Equal(1, await StoredUsage.WaitForHourlyTotalAsync(Azurite, gateway.TablePrefix, customer, 1, TimeSpan.FromSeconds(15)));
 
-        Azurite.Freeze();
+        storage.Refuse();
         try
         {
-            // Verified keys are served from memory: storage being down does not stop traffic.
+            // Verified keys are served from memory: storage refusing does not stop traffic.
             var statuses = await SendAllAsync(gateway.Data, [.. Enumerable.Repeat((key, "alpha/1"), 60)], parallelism: 6);
             Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flusher.FlushAsync(timeout.Token));
+
+            // Flushes fail (this one and the interval's), and none of the outage's counts is in storage.
+            Assert.False((await flusher.FlushAsync(CancellationToken.None)).Complete);
+            Assert.Equal(1, await StoredUsage.HourlyTotalAsync(Azurite, gateway.TablePrefix, customer));
+            Assert.Equal(1, await StoredUsage.MonthTotalAsync(Azurite, gateway.TablePrefix, customer));
         }
         finally
         {
-            Azurite.Thaw();
+            storage.Restore();
         }
 
-        var result = await flusher.FlushAsync(CancellationToken.None);
-        Assert.True(result.Complete);
-        Assert.Equal(61, await StoredHourlyTotalAsync(gateway.TablePrefix, customer));
+        // No flush of the test's own: the interval flush writes every cell the failed flushes left unwritten.
+        Assert.Equal(61, await StoredUsage.WaitForHourlyTotalAsync(Azurite, gateway.TablePrefix, customer, 61, TimeSpan.FromSeconds(15)));
+        Assert.Equal(61, await StoredUsage.MonthTotalAsync(Azurite, gateway.TablePrefix, customer));
+    }
+
+    [Fact]
+    public async Task StorageHang_DuringTraffic_StoresNothingOfIt_ThenTheNextIntervalFlushStoresEveryCount()
+    {
+        await using var storage = StorageFaultProxy.Start(Azurite);
+        await using var gateway = await StartGatewayAsync(settings: s => s["Gateway:Storage:ConnectionString"] = storage.ConnectionString);
+        var flusher = gateway.Services.GetRequiredService<UsageFlushService>();
+        var customer = await gateway.CreateCustomerAsync();
+        var key = (await gateway.IssueKeyAsync(customer)).Key;
+        await SendAllAsync(gateway.Data, [(key, "alpha/warm")], parallelism: 1);
+        Assert.Equal(1, await StoredUsage.WaitForHourlyTotalAsync(Azurite, gateway.TablePrefix, customer, 1, TimeSpan.FromSeconds(15)));
+
+        storage.BlackHole();
+        try
+        {
+            var statuses = await SendAllAsync(gateway.Data, [.. Enumerable.Repeat((key, "alpha/1"), 60)], parallelism: 6);
+            Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+
+            // Storage accepts the connection and never answers: a flush waits until it is given up on.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flusher.FlushAsync(timeout.Token));
+            Assert.Equal(1, await StoredUsage.HourlyTotalAsync(Azurite, gateway.TablePrefix, customer));
+        }
+        finally
+        {
+            storage.Restore();
+        }
+
+        Assert.Equal(61, await StoredUsage.WaitForHourlyTotalAsync(Azurite, gateway.TablePrefix, customer, 61, TimeSpan.FromSeconds(30)));
     }
 
     internal static async Task<HttpStatusCode[]> SendAllAsync(HttpClient client, IReadOnlyList<(string Key, string Path)> calls, int parallelism)
@@ -153,18 +187,5 @@ public sealed class ExactMeteringTests(Azurite azurite) : GatewayTest(azurite)
             .ToDictionary(g => g.Key, g => g.Sum(b => b.GetProperty("count").GetInt64()));
 
     /// <summary>The sum of the stored hourly rows of a customer, read straight from the table.</summary>
-    private async Task<long> StoredHourlyTotalAsync(string prefix, string customerId)
-    {
-        var table = new TableClient(Azurite.ConnectionString, prefix + "Usage");
-        long total = 0;
-        await foreach (var row in table.QueryAsync<TableEntity>(r => r.PartitionKey.CompareTo(customerId + "|") > 0 && r.PartitionKey.CompareTo(customerId + "}") < 0))
-        {
-            if (row.RowKey.StartsWith("h|", StringComparison.Ordinal) && !row.GetString("Outcome").StartsWith("rejected", StringComparison.Ordinal))
-            {
-                total += row.GetInt64("Count") ?? 0;
-            }
-        }
-
-        return total;
-    }
+    private Task<long> StoredHourlyTotalAsync(string prefix, string customerId) => StoredUsage.HourlyTotalAsync(Azurite, prefix, customerId);
 }
