@@ -143,7 +143,7 @@ public sealed partial class UsageFlushService(
                 {
                     // Left unmarked: the next flush writes these cells again, with their newer counts.
                     failed++;
-                    if (StorageFaults.IsStorageFault(e))
+                    if (StorageFaults.IsStorageFault(e, cancellationToken))
                     {
                         // Expected while storage is down, once per attempt: one line, not a stack trace each time.
                         LogBatchFailed(logger, batch.Length, FirstLine(e));

@@ -20,8 +20,9 @@ public sealed class GeneratedAdminTokenTests(Azurite azurite) : GatewayTest(azur
         var settings = TestGateway.DefaultSettings(Azurite, Upstream, TestGateway.NewTablePrefix());
         settings.Remove("Gateway:Admin:Token");
         settings["Gateway:Listen:Address"] = "127.0.0.1";
-        settings["Gateway:Listen:DataPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        settings["Gateway:Listen:AdminPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var ports = FreePort.Take(2);
+        settings["Gateway:Listen:DataPort"] = ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Gateway:Listen:AdminPort"] = ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture);
         await using var app = GatewayApp.Build(["--environment", "Development"], builder =>
         {
             builder.Configuration.Sources.Clear();

@@ -33,8 +33,9 @@ public sealed class StartUpErrorTests(Azurite azurite) : GatewayTest(azurite)
         };
         var settings = TestGateway.DefaultSettings(Azurite, Upstream, TestGateway.NewTablePrefix());
         settings["Gateway:Listen:Address"] = "127.0.0.1";
-        settings["Gateway:Listen:DataPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        settings["Gateway:Listen:AdminPort"] = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var ports = FreePort.Take(2);
+        settings["Gateway:Listen:DataPort"] = ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        settings["Gateway:Listen:AdminPort"] = ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (key, setting) in settings)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = setting;

@@ -146,7 +146,8 @@ public sealed partial class RunScriptTests(ITestOutputHelper log) : IAsyncLifeti
 
         public static RunScript Start(string azuriteFolder)
         {
-            int dataPort = FreePort.Next(), adminPort = FreePort.Next();
+            var ports = FreePort.Take(4);
+            int dataPort = ports[0], adminPort = ports[1];
             var start = new ProcessStartInfo("setsid")
             {
                 ArgumentList = { "bash", Path.Combine(RepositoryRoot.Path, "scripts", "run.sh") },
@@ -167,8 +168,8 @@ public sealed partial class RunScriptTests(ITestOutputHelper log) : IAsyncLifeti
 
             start.Environment["GATEWAY_DATA_PORT"] = dataPort.ToString(CultureInfo.InvariantCulture);
             start.Environment["GATEWAY_ADMIN_PORT"] = adminPort.ToString(CultureInfo.InvariantCulture);
-            start.Environment["DEMO_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
-            start.Environment["AZURITE_PORT"] = FreePort.Next().ToString(CultureInfo.InvariantCulture);
+            start.Environment["DEMO_PORT"] = ports[2].ToString(CultureInfo.InvariantCulture);
+            start.Environment["AZURITE_PORT"] = ports[3].ToString(CultureInfo.InvariantCulture);
             start.Environment["AZURITE_LOCATION"] = azuriteFolder;
             start.Environment["GATEWAY_ADMIN_TOKEN"] = AdminToken;
 

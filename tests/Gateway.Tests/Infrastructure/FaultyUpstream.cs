@@ -39,7 +39,7 @@ public sealed class FaultyUpstream : IAsyncDisposable
 
     public static async Task<FaultyUpstream> StartAsync()
     {
-        var port = FreePort.Next();
+        var port = FreePort.Take(1)[0];
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();

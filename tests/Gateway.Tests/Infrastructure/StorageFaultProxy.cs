@@ -49,7 +49,7 @@ public sealed class StorageFaultProxy : IAsyncDisposable
 
     public static StorageFaultProxy Start(Azurite azurite)
     {
-        var proxy = new StorageFaultProxy(azurite, FreePort.Next());
+        var proxy = new StorageFaultProxy(azurite, FreePort.Take(1)[0]);
         proxy.Listen();
         return proxy;
     }

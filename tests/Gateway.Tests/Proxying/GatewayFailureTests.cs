@@ -236,7 +236,7 @@ public sealed class GatewayFailureTests(Azurite azurite) : GatewayTest(azurite)
             s =>
             {
                 s["ReverseProxy:Routes:alpha:ClusterId"] = "down";
-                s["ReverseProxy:Clusters:down:Destinations:d1:Address"] = $"http://127.0.0.1:{FreePort.Next()}/";
+                s["ReverseProxy:Clusters:down:Destinations:d1:Address"] = $"http://127.0.0.1:{FreePort.Take(1)[0]}/";
                 s["ReverseProxy:Routes:gamma:ClusterId"] = "faulty";
                 s["ReverseProxy:Clusters:faulty:Destinations:d1:Address"] = _faulty.Address;
                 s["ReverseProxy:Clusters:faulty:HttpRequest:ActivityTimeout"] = "00:00:00.500";
