@@ -129,6 +129,8 @@ start_processes() {
     --DataPort $PLAIN_PORT --StatsPort $PLAIN_STATS_PORT >"$out/plain.log" 2>&1 &
   plain_pid=$!; pids+=($!)
 
+  # The key-lookup limits are lifted: the many-keys case first uses thousands of new keys from one loopback address,
+  # exactly what those limits refuse in production.
   # exec: the subshell becomes the gateway process, so $! is the gateway's pid (for CPU time and for stopping it).
   (cd proxy && exec env "$destination" \
     Gateway__Storage__ConnectionString="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$AZURITE_PORT/devstoreaccount1;" \
@@ -136,6 +138,7 @@ start_processes() {
     Gateway__Listen__Address=127.0.0.1 Gateway__Listen__DataPort=$GATEWAY_PORT Gateway__Listen__AdminPort=$ADMIN_PORT \
     Gateway__Plans__enterprise__RequestsPerSecond=10000000 Gateway__Plans__enterprise__Burst=4000 \
     Gateway__Plans__enterprise__MonthlyQuota=100000000000 \
+    Gateway__Keys__UnknownKeyReadsPerSecondPerNetwork=1000000 Gateway__Keys__UnknownKeyReadsPerSecond=1000000 \
     taskset -c "$PROXY_CPU" dotnet "$(bin proxy Gateway.Proxy)" >"$out/gateway.log" 2>&1) &
   gateway_pid=$!; pids+=($!)
   wait_port "$upstream_pid" "$UPSTREAM_PORT" 30
