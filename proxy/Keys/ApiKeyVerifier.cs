@@ -231,15 +231,19 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
                 return new(KeyVerification.Of(cached));
             }
 
-            if (!_lookups.TryAcquire(client))
-            {
-                return new(KeyVerification.LookupLimited);
-            }
-
+            // Registered before the limiter is asked, so concurrent first calls join this load instead of each being
+            // charged a lookup (only the request that starts the load is).
             var started = new TaskCompletionSource<KeyVerification>(TaskCreationOptions.RunContinuationsAsynchronously);
             load = _loads.GetOrAdd(key, started.Task);
             if (load == started.Task)
             {
+                if (!_lookups.TryAcquire(client))
+                {
+                    _loads.TryRemove(new KeyValuePair<string, Task<KeyVerification>>(key, started.Task));
+                    started.SetResult(KeyVerification.LookupLimited);
+                    return new(KeyVerification.LookupLimited);
+                }
+
                 _ = RunLoadAsync(key, keyId, fingerprint, started);
             }
         }

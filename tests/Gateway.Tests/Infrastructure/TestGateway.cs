@@ -47,6 +47,11 @@ public sealed class TestGateway : IAsyncDisposable
         ["Gateway:Admin:Token"] = AdminToken,
         ["Gateway:Keys:Environment"] = "test",
         ["Gateway:Metering:FlushInterval"] = "00:00:00.200",
+
+        // Every test client is one network (loopback) and some make hundreds of new keys at once; the lookup limiter's
+        // own tests (Keys/KeyLookupLimitTests) set the limits they test.
+        ["Gateway:Keys:UnknownKeyReadsPerSecondPerNetwork"] = "1000000",
+        ["Gateway:Keys:UnknownKeyReadsPerSecond"] = "1000000",
         ["Gateway:Plans:open:RequestsPerSecond"] = "100000",
         ["Gateway:Plans:open:Burst"] = "100000",
         ["Gateway:Plans:open:MonthlyQuota"] = "1000000",

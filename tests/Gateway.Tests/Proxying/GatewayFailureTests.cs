@@ -50,7 +50,7 @@ public sealed class GatewayFailureTests(Azurite azurite) : GatewayTest(azurite)
         Assert.Equal(0, usage.GetProperty("rejected").GetInt64());
         Assert.Equal(120, Bucket(usage, "alpha", "gateway-error"));
         await FlushAsync(gateway);
-        Assert.Equal(0, await StoredMonthCountAsync(gateway, customer, keyId, UsageCalendar.MonthOf(DateTimeOffset.UtcNow)));
+        Assert.Equal(0, await StoredMonthCountAsync(gateway, customer, keyId, UsageCalendar.MonthOf(gateway.Services.GetRequiredService<TimeProvider>().GetUtcNow())));
 
         // The upstream is back (the same key, on a route whose cluster answers): the month's 100 calls are all there.
         var served = await SendAllAsync(gateway.Data, key, "beta/1", count: 101, parallelism: 8);
@@ -62,7 +62,7 @@ public sealed class GatewayFailureTests(Azurite azurite) : GatewayTest(azurite)
         Assert.Equal(100, usage.GetProperty("total").GetInt64());
         Assert.Equal(120, usage.GetProperty("gatewayErrors").GetInt64());
         await FlushAsync(gateway);
-        Assert.Equal(100, await StoredMonthCountAsync(gateway, customer, keyId, UsageCalendar.MonthOf(DateTimeOffset.UtcNow)));
+        Assert.Equal(100, await StoredMonthCountAsync(gateway, customer, keyId, UsageCalendar.MonthOf(gateway.Services.GetRequiredService<TimeProvider>().GetUtcNow())));
     }
 
     [Fact]
