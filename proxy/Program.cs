@@ -2,6 +2,7 @@ using Gateway.Core;
 using Gateway.Proxy.Admin;
 using Gateway.Proxy.Developer;
 using Gateway.Proxy.Hosting;
+using Gateway.Proxy.Telemetry;
 
 try
 {
@@ -39,6 +40,7 @@ namespace Gateway.Proxy
             builder.Services.AddApiKeysAndMetering();
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddAdminApi();
+            builder.Services.AddGatewayTelemetry(builder.Configuration);
 
             var app = builder.Build();
             app.UseForwardedClientAddress();

@@ -27,6 +27,7 @@ public static partial class GatewayServices
         services.AddSingleton<IUnflushedUsage>(sp => sp.GetRequiredService<UsageRecorder>());
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IKeyChangeSink>(sp => sp.GetRequiredService<ApiKeyVerifier>());
+        services.AddSingleton<UsageFlushStatus>();
         services.AddSingleton<UsageFlushService>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlushService>());
         services.AddHostedService<TableSetup>();

@@ -2,6 +2,7 @@ using Azure.Data.Tables;
 using Gateway.Core;
 using Gateway.Core.Usage;
 using Gateway.Proxy.Quotas;
+using Gateway.Proxy.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Proxy.Metering;
@@ -24,6 +25,8 @@ public sealed partial class UsageFlushService(
     UsageRecorder recorder,
     QuotaLedger ledger,
     UsageTable table,
+    UsageFlushStatus status,
+    GatewayMetrics metrics,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<UsageFlushService> logger) : BackgroundService
@@ -80,6 +83,7 @@ public sealed partial class UsageFlushService(
         await _flushing.WaitAsync(cancellationToken);
         try
         {
+            var started = status.FlushStarting();
             var pending = new Dictionary<string, List<(TableEntity Row, Action Done)>>(StringComparer.Ordinal);
             foreach (var (cell, counter) in recorder.Cells)
             {
@@ -100,6 +104,7 @@ public sealed partial class UsageFlushService(
             }
 
             var result = await WriteAsync(pending, cancellationToken);
+            metrics.Flushed(status.FlushEnded(started, result), result);
             Forget();
             return result;
         }
