@@ -59,6 +59,7 @@ public sealed class ConfigurationTests(Azurite azurite) : GatewayTest(azurite)
     [InlineData("Gateway:Plans:open:RouteGroups:1", "delta", "Gateway:Plans:open:RouteGroups:1")]
     [InlineData("ReverseProxy:Routes:beta:Metadata:RouteGroup", "", "ReverseProxy:Routes:beta:Metadata:RouteGroup")]
     [InlineData("Gateway:Metering:FlushInterval", "00:00:00", "Gateway:Metering:FlushInterval")]
+    [InlineData("Gateway:Metering:UnhealthyAfter", "00:00:00", "Gateway:Metering:UnhealthyAfter")]
     [InlineData("Gateway:Keys:Environment", "LIVE!", "Gateway:Keys:Environment")]
     [InlineData("Gateway:Admin:Token", "short", "Gateway:Admin:Token")]
     [InlineData("Gateway:Admin:Token", "                    ", "Gateway:Admin:Token")]
