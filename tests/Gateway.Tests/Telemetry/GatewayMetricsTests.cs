@@ -112,9 +112,11 @@ public sealed class GatewayMetricsTests(Azurite azurite) : GatewayTest(azurite)
         var (_, key) = await gateway.IssueKeyAsync(await gateway.CreateCustomerAsync());
         await SendAsync(gateway, "alpha/1", key);
         using var metrics = MetricCapture.Of(gateway);
-        await new TableClient(Azurite.ConnectionString, gateway.TablePrefix + TableNames.Usage).DeleteAsync();
+        var usage = new TableClient(Azurite.ConnectionString, gateway.TablePrefix + TableNames.Usage);
+        await usage.DeleteAsync();
 
         var result = await gateway.Services.GetRequiredService<UsageFlushService>().FlushAsync(CancellationToken.None);
+        await usage.CreateIfNotExistsAsync();
 
         Assert.True(result.FailedBatches > 0);
         Assert.Equal(result.FailedBatches, metrics.Of(FlushFailures).Sum(m => m.Value));
