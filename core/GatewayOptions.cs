@@ -89,6 +89,13 @@ public sealed class MeteringOptions
 
     /// <summary>Name of this gateway instance; the writer id of its usage rows starts with it.</summary>
     public string? InstanceId { get; set; }
+
+    /// <summary>
+    /// The gateway reports itself not ready (<c>/healthz/ready</c>) once flushes have failed for this long: when the
+    /// oldest count not yet in storage is older than <see cref="FlushInterval"/> plus this.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Gateway:Metering:UnhealthyAfter must be between 00:00:01 and 1.00:00:00.")]
+    public TimeSpan UnhealthyAfter { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>Where Service Bus is (key changes, compliance flags), reached with DefaultAzureCredential. Unset: single node, in-process notifier.</summary>

@@ -2,6 +2,8 @@ using Gateway.Core;
 using Gateway.Proxy.Admin;
 using Gateway.Proxy.Developer;
 using Gateway.Proxy.Hosting;
+using Gateway.Proxy.Hosting.HealthChecks;
+using Gateway.Proxy.Telemetry;
 
 try
 {
@@ -39,6 +41,8 @@ namespace Gateway.Proxy
             builder.Services.AddApiKeysAndMetering();
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddAdminApi();
+            builder.Services.AddGatewayTelemetry(builder.Configuration);
+            builder.Services.AddGatewayHealthChecks();
 
             var app = builder.Build();
             app.UseForwardedClientAddress();
@@ -48,7 +52,7 @@ namespace Gateway.Proxy
             app.UseAdminAuthentication();
             app.MapGatewayProxy();
             app.MapDeveloperUsage();
-            app.MapHealthChecks();
+            app.MapHealthEndpoints();
             app.MapAdminApi();
             app.MapStatsApi();
             app.MapRouteNotFound();

@@ -14,7 +14,9 @@ using Gateway.Proxy.Metering;
 using Gateway.Proxy.Proxying;
 using Gateway.Proxy.Quotas;
 using Gateway.Proxy.RateLimiting;
+using Gateway.Proxy.Telemetry;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
@@ -89,8 +91,10 @@ public class HotPathBenchmarks
         _context.Request.Headers[ApiKeyCredentials.ApiKeyHeader] = key;
         var route = new RouteConfig { RouteId = RouteGroup, ClusterId = "social", Metadata = new Dictionary<string, string> { [RouteGroups.MetadataKey] = RouteGroup } };
         _context.Features.Set<IReverseProxyFeature>(new ProxyFeature(new RouteModel(route, null, HttpTransformer.Empty)));
-        _admission = new AdmissionMiddleware(_ => _completed, _verifier, ledger, _recorder, time, NullLogger<AdmissionMiddleware>.Instance);
-        _admissionAsyncNext = new AdmissionMiddleware(_ => _upstream.Task, _verifier, ledger, _recorder, time, NullLogger<AdmissionMiddleware>.Instance);
+        // The instruments as in production without an exporter: defined, nobody listening.
+        var metrics = new GatewayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), new UsageFlushStatus(_recorder, ledger, time), new TableRequestCounter(), time);
+        _admission = new AdmissionMiddleware(_ => _completed, _verifier, ledger, _recorder, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
+        _admissionAsyncNext = new AdmissionMiddleware(_ => _upstream.Task, _verifier, ledger, _recorder, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
     }
 
     [Benchmark(Description = "Key parse + verify, cache hit")]

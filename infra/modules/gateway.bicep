@@ -128,6 +128,33 @@ resource gateway 'Microsoft.App/containerApps@2025-01-01' = {
             cpu: json('1.0')
             memory: '2Gi'
           }
+          // The gateway's health endpoints (proxy/Hosting/HealthChecks). Startup allows the minute the gateway waits
+          // for Table Storage before it listens; liveness checks the process only, so a storage outage never
+          // restarts replicas; readiness turns 503 once usage counts have waited longer than
+          // Gateway:Metering:UnhealthyAfter (30 s) to reach storage. The placeholder image has none of these paths.
+          probes: empty(image) ? [] : [
+            {
+              type: 'Startup'
+              httpGet: { path: '/healthz/live', port: dataPort }
+              periodSeconds: 10
+              timeoutSeconds: 3
+              failureThreshold: 10
+            }
+            {
+              type: 'Liveness'
+              httpGet: { path: '/healthz/live', port: dataPort }
+              periodSeconds: 10
+              timeoutSeconds: 3
+              failureThreshold: 3
+            }
+            {
+              type: 'Readiness'
+              httpGet: { path: '/healthz/ready', port: dataPort }
+              periodSeconds: 5
+              timeoutSeconds: 4
+              failureThreshold: 3
+            }
+          ]
           // Gateway__Metering__InstanceId stays unset: each replica then writes usage under its own host name.
           // One fixed value for all replicas would make them overwrite each other's usage rows.
           env: [

@@ -28,6 +28,7 @@ public static partial class GatewayServices
         services.AddSingleton(sp => new KeyLookupLimiter(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Keys));
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IKeyChangeSink>(sp => sp.GetRequiredService<ApiKeyVerifier>());
+        services.AddSingleton<UsageFlushStatus>();
         services.AddSingleton<UsageFlushService>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlushService>());
         services.AddHostedService<TableSetup>();

@@ -152,14 +152,6 @@ public static class Listeners
         });
     }
 
-    /// <summary><c>GET /healthz</c> on both ports for load balancers and container probes; never counted.</summary>
-    public static void MapHealthChecks(this WebApplication app) =>
-        app.MapGet("/healthz", (HttpResponse response) =>
-        {
-            response.Headers.XContentTypeOptions = DataPlaneProblems.NoSniff;
-            return TypedResults.Ok(new { status = "ok" });
-        }).WithMetadata(AnyPlaneMetadata.Instance);
-
     /// <summary>
     /// A request no endpoint matched, on either port: 405 problem+json with <c>Allow</c> when endpoints of this
     /// port's plane take the path with other methods (<see cref="AllowedMethods"/>), otherwise a 404 problem.

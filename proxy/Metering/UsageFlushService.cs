@@ -3,6 +3,7 @@ using Gateway.Core;
 using Gateway.Core.Storage;
 using Gateway.Core.Usage;
 using Gateway.Proxy.Quotas;
+using Gateway.Proxy.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Proxy.Metering;
@@ -25,6 +26,8 @@ public sealed partial class UsageFlushService(
     UsageRecorder recorder,
     QuotaLedger ledger,
     UsageTable table,
+    UsageFlushStatus status,
+    GatewayMetrics metrics,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<UsageFlushService> logger) : BackgroundService
@@ -81,6 +84,7 @@ public sealed partial class UsageFlushService(
         await _flushing.WaitAsync(cancellationToken);
         try
         {
+            var started = status.FlushStarting();
             var pending = new Dictionary<string, List<(TableEntity Row, Action Done)>>(StringComparer.Ordinal);
             foreach (var (cell, counter) in recorder.Cells)
             {
@@ -101,6 +105,7 @@ public sealed partial class UsageFlushService(
             }
 
             var result = await WriteAsync(pending, cancellationToken);
+            metrics.Flushed(status.FlushEnded(started, result), result);
             Forget();
             return result;
         }

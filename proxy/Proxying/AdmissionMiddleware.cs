@@ -5,6 +5,7 @@ using Gateway.Proxy.Metering;
 using Gateway.Proxy.Problems;
 using Gateway.Proxy.Quotas;
 using Gateway.Proxy.RateLimiting;
+using Gateway.Proxy.Telemetry;
 
 namespace Gateway.Proxy.Proxying;
 
@@ -19,6 +20,7 @@ public sealed partial class AdmissionMiddleware(
     ApiKeyVerifier verifier,
     QuotaLedger ledger,
     UsageRecorder usage,
+    GatewayMetrics metrics,
     TimeProvider time,
     ILogger<AdmissionMiddleware> logger)
 {
@@ -32,6 +34,7 @@ public sealed partial class AdmissionMiddleware(
     /// </summary>
     public Task InvokeAsync(HttpContext context)
     {
+        var started = metrics.AdmissionStarting();
         ValueTask<KeyVerification> verifying;
         try
         {
@@ -42,7 +45,18 @@ public sealed partial class AdmissionMiddleware(
             return StorageUnavailableAsync(context, e);
         }
 
-        return verifying.IsCompletedSuccessfully ? AdmitAsync(context, verifying.Result) : AdmitWhenVerifiedAsync(context, verifying);
+        if (!verifying.IsCompletedSuccessfully)
+        {
+            return AdmitWhenVerifiedAsync(context, verifying, started);
+        }
+
+        var verification = verifying.Result;
+        if (verification.Caller is not null)
+        {
+            metrics.KeyCacheHit();
+        }
+
+        return AdmitAsync(context, verification, started);
     }
 
     public static void WriteRateLimitHeaders(IHeaderDictionary headers, TokenBucket bucket, RateLimitDecision decision)
@@ -62,8 +76,9 @@ public sealed partial class AdmissionMiddleware(
     }
 
     /// <summary>A key seen for the first time (or refreshed): wait for storage, then admit as usual.</summary>
-    private async Task AdmitWhenVerifiedAsync(HttpContext context, ValueTask<KeyVerification> verifying)
+    private async Task AdmitWhenVerifiedAsync(HttpContext context, ValueTask<KeyVerification> verifying, long started)
     {
+        metrics.KeyCacheMiss();
         KeyVerification verification;
         try
         {
@@ -75,10 +90,10 @@ public sealed partial class AdmissionMiddleware(
             return;
         }
 
-        await AdmitAsync(context, verification);
+        await AdmitAsync(context, verification, started);
     }
 
-    private Task AdmitAsync(HttpContext context, KeyVerification verification)
+    private Task AdmitAsync(HttpContext context, KeyVerification verification, long started)
     {
         if (verification.Outcome == KeyVerificationOutcome.LookupLimited)
         {
@@ -127,7 +142,8 @@ public sealed partial class AdmissionMiddleware(
         }
 
         context.Features.Set(caller);
-        var admitted = new AdmittedCall(caller, period, routeGroup);
+        metrics.Admitted(started);
+        var admitted = new AdmittedCall(caller, period, routeGroup, ForwardingSpans.Start(caller, routeGroup));
         Task forwarding;
         try
         {
@@ -200,6 +216,8 @@ public sealed partial class AdmissionMiddleware(
     {
         var caller = admitted.Caller;
         usage.Record(caller.CustomerId, caller.KeyId, admitted.RouteGroup, outcome);
+        metrics.Call(caller.Plan.Name, admitted.RouteGroup, outcome);
+        ForwardingSpans.Stop(admitted.Span, outcome);
         if (!outcome.IsBillable())
         {
             ledger.Release(admitted.Period);
@@ -213,12 +231,16 @@ public sealed partial class AdmissionMiddleware(
     private Task RejectAsync(HttpContext context, ApiCaller caller, string routeGroup, CallOutcome outcome, Rejection rejection, int retryAfterSeconds = 0)
     {
         usage.Record(caller.CustomerId, caller.KeyId, routeGroup, outcome);
+        metrics.Call(caller.Plan.Name, routeGroup, outcome);
         return DataPlaneProblems.WriteAsync(context, rejection, retryAfterSeconds);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Key storage is unavailable; answering 503.")]
     private static partial void LogStorageUnavailable(ILogger logger, Exception exception);
 
-    /// <summary>An admitted call, as counting it after forwarding needs it: the quota period is the one that admitted it.</summary>
-    private readonly record struct AdmittedCall(ApiCaller Caller, QuotaPeriod Period, string RouteGroup);
+    /// <summary>
+    /// An admitted call, as counting it after forwarding needs it: the quota period is the one that admitted it; the
+    /// span (null unless traced) ends when the call is counted.
+    /// </summary>
+    private readonly record struct AdmittedCall(ApiCaller Caller, QuotaPeriod Period, string RouteGroup, System.Diagnostics.Activity? Span);
 }

@@ -102,6 +102,7 @@ public sealed class ConfigurationTests(Azurite azurite) : GatewayTest(azurite)
     [InlineData("Gateway:Plans:open:RouteGroups:1", "delta", "Gateway:Plans:open:RouteGroups:1")]
     [InlineData("ReverseProxy:Routes:beta:Metadata:RouteGroup", "", "ReverseProxy:Routes:beta:Metadata:RouteGroup")]
     [InlineData("Gateway:Metering:FlushInterval", "00:00:00", "Gateway:Metering:FlushInterval")]
+    [InlineData("Gateway:Metering:UnhealthyAfter", "00:00:00", "Gateway:Metering:UnhealthyAfter")]
     [InlineData("Gateway:Keys:Environment", "LIVE!", "Gateway:Keys:Environment")]
     [InlineData("Gateway:Keys:VerifyTimeout", "00:00:00", "Gateway:Keys:VerifyTimeout")]
     [InlineData("Gateway:Keys:UnknownKeyReadsPerSecondPerNetwork", "0", "Gateway:Keys:UnknownKeyReadsPerSecondPerNetwork")]

@@ -1,0 +1,119 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Text;
+using Azure.Core.Pipeline;
+using Azure.Data.Tables;
+using Gateway.Core;
+using Gateway.Core.Keys;
+using Gateway.Core.Plans;
+using Gateway.Core.Storage;
+using Gateway.Core.Usage;
+using Gateway.Proxy.Keys;
+using Gateway.Proxy.Metering;
+using Gateway.Proxy.Proxying;
+using Gateway.Proxy.Quotas;
+using Gateway.Proxy.Telemetry;
+using Gateway.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+
+namespace Gateway.Tests.Proxying;
+
+/// <summary>
+/// The data plane's step for a key already in memory, with the instruments and the forwarding span in place but
+/// nobody listening (no exporter): synchronous, and not one byte allocated. In the Azurite collection only so that no
+/// other test's listener is attached while it measures.
+/// </summary>
+[Collection(UsesAzurite.Name)]
+public sealed class AdmissionAllocationTests
+{
+    private const string RouteGroup = "alpha";
+
+    [Fact]
+    public async Task Admission_OfACachedKeyWithNoListener_IsSynchronousAndAllocatesNothing()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var admission = await CachedKeyAdmissionAsync(services.GetRequiredService<IMeterFactory>());
+        var context = admission.Context;
+        for (var i = 0; i < 1_000; i++)
+        {
+            Assert.True(admission.Middleware.InvokeAsync(context).IsCompletedSuccessfully);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var synchronous = true;
+        for (var i = 0; i < 10_000; i++)
+        {
+            synchronous &= admission.Middleware.InvokeAsync(context).IsCompletedSuccessfully;
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(synchronous);
+        Assert.Equal(200, context.Response.StatusCode);
+        Assert.Equal(0, allocated);
+    }
+
+    private static async Task<(AdmissionMiddleware Middleware, DefaultHttpContext Context)> CachedKeyAdmissionAsync(IMeterFactory meters)
+    {
+        var options = Options.Create(new GatewayOptions
+        {
+            Storage = { ConnectionString = "UseDevelopmentStorage=true" },
+            Plans = { ["open"] = new PlanOptions { RequestsPerSecond = 1e9, Burst = 4_000, MonthlyQuota = long.MaxValue / 2, RouteGroups = [RouteGroup] } },
+        });
+        var time = TimeProvider.System;
+        var tables = new GatewayTables(options, new TableClientOptions { Transport = new HttpClientTransport(new HttpClient(new EmptyTableStorage())) });
+        var ledger = new QuotaLedger();
+        var recorder = new UsageRecorder(options, time);
+        var format = new ApiKeyFormat(options.Value.Keys.Environment);
+        var (key, keyId) = format.Generate();
+        var record = new ApiKeyRecord(keyId, "c_alloc", "open", ApiKeyStatus.Active, ApiKeyHash.Compute(key), format.Prefix + keyId, time.GetUtcNow(), null);
+        var verifier = new ApiKeyVerifier(options, new OneKeyStore(record), new PlanCatalog(options), ledger, new UsageTable(tables), recorder, time, NullLogger<ApiKeyVerifier>.Instance);
+        var metrics = new GatewayMetrics(meters, new UsageFlushStatus(recorder, ledger, time), new TableRequestCounter(), time);
+
+        var context = new DefaultHttpContext();
+        context.Request.Headers[ApiKeyCredentials.ApiKeyHeader] = key;
+        var route = new RouteConfig { RouteId = RouteGroup, ClusterId = "c", Metadata = new Dictionary<string, string> { [RouteGroups.MetadataKey] = RouteGroup } };
+        context.Features.Set<IReverseProxyFeature>(new ProxyFeature(new RouteModel(route, null, HttpTransformer.Empty)));
+
+        // The key's first sight reads storage; afterwards it is served from memory.
+        await verifier.VerifyAsync(context.Request.Headers, CancellationToken.None);
+        var middleware = new AdmissionMiddleware(_ => Task.CompletedTask, verifier, ledger, recorder, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
+        return (middleware, context);
+    }
+
+    private sealed class OneKeyStore(ApiKeyRecord record) : IApiKeyStore
+    {
+        public Task<ApiKeyRecord?> FindAsync(string keyId, CancellationToken cancellationToken) => Task.FromResult(keyId == record.Id ? record : null);
+
+        public Task AddAsync(ApiKeyRecord key, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<IReadOnlyList<ApiKeyRecord>> ListByCustomerAsync(string customerId, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<ApiKeyRecord?> SetStatusAsync(string keyId, ApiKeyStatus status, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
+    }
+
+    /// <summary>Answers every Table Storage request with an empty result set (the quota baseline read at first sight).</summary>
+    private sealed class EmptyTableStorage : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"value":[]}""", Encoding.UTF8, "application/json") });
+    }
+
+    private sealed class ProxyFeature(RouteModel route) : IReverseProxyFeature
+    {
+        public RouteModel Route { get; } = route;
+
+        public ClusterModel Cluster { get; set; } = null!;
+
+        public IReadOnlyList<DestinationState> AllDestinations => [];
+
+        public IReadOnlyList<DestinationState> AvailableDestinations { get; set; } = [];
+
+        public DestinationState? ProxiedDestination { get; set; }
+    }
+}
