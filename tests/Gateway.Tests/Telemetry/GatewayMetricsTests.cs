@@ -186,7 +186,7 @@ public sealed class GatewayMetricsTests(Azurite azurite) : GatewayTest(azurite)
     [Fact]
     public async Task Telemetry_WithAnOtlpEndpoint_ExportsTheGatewayMeterAndSpans()
     {
-        await using var gateway = await StartGatewayAsync(s => s[GatewayTelemetry.OtlpEndpoint] = $"http://127.0.0.1:{FreePort.Next()}");
+        await using var gateway = await StartGatewayAsync(s => s[GatewayTelemetry.OtlpEndpoint] = $"http://127.0.0.1:{FreePort.Take(1)[0]}");
 
         Assert.NotNull(gateway.Services.GetService<MeterProvider>());
         Assert.NotNull(gateway.Services.GetService<TracerProvider>());
