@@ -50,7 +50,7 @@ public sealed class AdminChallengeLoggingTests(Azurite azurite) : GatewayTest(az
     [Fact]
     public async Task UnauthenticatedAdminCall_LogsNothingBelowWarning()
     {
-        var logs = new LogCapture();
+        var logs = new CapturedLogs();
         await using var gateway = await StartGatewayAsync(
             settings: s => s["Logging:LogLevel:Default"] = "Trace",
             services: s => s.AddSingleton<ILoggerProvider>(logs));
@@ -63,8 +63,8 @@ public sealed class AdminChallengeLoggingTests(Azurite azurite) : GatewayTest(az
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, wrongResponse.StatusCode);
-        Assert.Contains(logs.Lines, l => l.StartsWith("Debug", StringComparison.Ordinal)); // the capture does see low levels
-        Assert.DoesNotContain(logs.Lines, l => l.Contains("challenged", StringComparison.Ordinal));
-        Assert.DoesNotContain(logs.Lines, l => l.Contains("not-the-admin-token-at-all", StringComparison.Ordinal));
+        Assert.Contains(logs.Entries, l => l.StartsWith("Debug", StringComparison.Ordinal)); // the capture does see low levels
+        Assert.DoesNotContain(logs.Entries, l => l.Contains("challenged", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, l => l.Contains("not-the-admin-token-at-all", StringComparison.Ordinal));
     }
 }
