@@ -143,7 +143,8 @@ public sealed partial class AdmissionMiddleware(
 
         context.Features.Set(caller);
         metrics.Admitted(started);
-        var admitted = new AdmittedCall(caller, period, routeGroup, ForwardingSpans.Start(caller, routeGroup));
+        var admitted = new AdmittedCall(caller, period, routeGroup);
+        ForwardingSpans.Start(caller, routeGroup);
         Task forwarding;
         try
         {
@@ -217,7 +218,7 @@ public sealed partial class AdmissionMiddleware(
         var caller = admitted.Caller;
         usage.Record(caller.CustomerId, caller.KeyId, admitted.RouteGroup, outcome);
         metrics.Call(caller.Plan.Name, admitted.RouteGroup, outcome);
-        ForwardingSpans.Stop(admitted.Span, outcome);
+        ForwardingSpans.Stop(outcome);
         if (!outcome.IsBillable())
         {
             ledger.Release(admitted.Period);
@@ -238,9 +239,6 @@ public sealed partial class AdmissionMiddleware(
     [LoggerMessage(Level = LogLevel.Error, Message = "Key storage is unavailable; answering 503.")]
     private static partial void LogStorageUnavailable(ILogger logger, Exception exception);
 
-    /// <summary>
-    /// An admitted call, as counting it after forwarding needs it: the quota period is the one that admitted it; the
-    /// span (null unless traced) ends when the call is counted.
-    /// </summary>
-    private readonly record struct AdmittedCall(ApiCaller Caller, QuotaPeriod Period, string RouteGroup, System.Diagnostics.Activity? Span);
+    /// <summary>An admitted call, as counting it after forwarding needs it: the quota period is the one that admitted it.</summary>
+    private readonly record struct AdmittedCall(ApiCaller Caller, QuotaPeriod Period, string RouteGroup);
 }

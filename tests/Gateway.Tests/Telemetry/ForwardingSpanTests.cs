@@ -11,6 +11,13 @@ namespace Gateway.Tests.Telemetry;
 [Collection(UsesAzurite.Name)]
 public sealed class ForwardingSpanTests(Azurite azurite) : SharedGatewayTest(azurite)
 {
+    protected override void Settings(Dictionary<string, string?> settings)
+    {
+        // gamma goes to a port nobody listens on.
+        settings["ReverseProxy:Routes:gamma:ClusterId"] = "down";
+        settings["ReverseProxy:Clusters:down:Destinations:d1:Address"] = $"http://127.0.0.1:{FreePort.Next()}/";
+    }
+
     [Fact]
     public async Task ForwardingSpan_OfAnAdmittedCall_CarriesKeyIdAndPlan_AndParentsTheUpstreamRequest()
     {
@@ -29,6 +36,20 @@ public sealed class ForwardingSpanTests(Azurite azurite) : SharedGatewayTest(azu
         Assert.Equal("2xx", span.GetTagItem(OutcomeTag));
         var traceParent = Assert.Single(Assert.Single(Upstream.Received).Headers["traceparent"]);
         Assert.Contains(span.TraceId.ToHexString(), traceParent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ForwardingSpan_OfACallTheUpstreamNeverAnswered_EndsAsAnError()
+    {
+        var (keyId, key) = await Gateway.IssueKeyAsync(await Gateway.CreateCustomerAsync());
+        using var spans = new SpanCapture();
+
+        using var response = await Gateway.Data.SendAsync(TestGateway.Get("gamma/1", key));
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var span = await spans.WaitForForwardingAsync(keyId);
+        Assert.Equal("gateway-error", span.GetTagItem(OutcomeTag));
+        Assert.Equal(ActivityStatusCode.Error, span.Status);
     }
 
     [Fact]
