@@ -15,7 +15,7 @@ public sealed class ForwardingSpanTests(Azurite azurite) : SharedGatewayTest(azu
     {
         // gamma goes to a port nobody listens on.
         settings["ReverseProxy:Routes:gamma:ClusterId"] = "down";
-        settings["ReverseProxy:Clusters:down:Destinations:d1:Address"] = $"http://127.0.0.1:{FreePort.Next()}/";
+        settings["ReverseProxy:Clusters:down:Destinations:d1:Address"] = $"http://127.0.0.1:{FreePort.Take(1)[0]}/";
     }
 
     [Fact]
