@@ -1,5 +1,5 @@
+using Gateway.ControlPlane;
 using Gateway.Core;
-using Gateway.Proxy.Admin;
 using Gateway.Proxy.Developer;
 using Gateway.Proxy.Hosting;
 using Gateway.Proxy.Hosting.HealthChecks;
@@ -40,7 +40,7 @@ namespace Gateway.Proxy
             builder.Services.AddGatewayProblems();
             builder.Services.AddApiKeysAndMetering();
             builder.Services.AddGatewayProxy(builder.Configuration);
-            builder.Services.AddAdminApi();
+            builder.Services.AddControlPlane();
             builder.Services.AddGatewayTelemetry(builder.Configuration);
             builder.Services.AddGatewayHealthChecks();
 
@@ -53,8 +53,7 @@ namespace Gateway.Proxy
             app.MapGatewayProxy();
             app.MapDeveloperUsage();
             app.MapHealthEndpoints();
-            app.MapAdminApi();
-            app.MapStatsApi();
+            app.MapAdminEndpoints();
             app.MapRouteNotFound();
             return app;
         }
