@@ -1,0 +1,15 @@
+using Gateway.ControlPlane.Apis;
+using Gateway.ControlPlane.Security;
+using Gateway.Core.Keys;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Gateway.Functions.Admin;
+
+/// <summary><c>POST /api/admin/v1/keys/{id}/suspend</c>: <see cref="KeysApi.SuspendKey"/>.</summary>
+public sealed class SuspendKeyFunction(ApiKeyService keys)
+{
+    [Function(nameof(KeysApi.SuspendKey))]
+    public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "admin/v1/keys/{id}/suspend")] HttpRequest request, string id) =>
+        AdminFunction.RunAsync(request, ControlPlanePolicies.Admin, () => KeysApi.SuspendKey(id, keys, request.HttpContext.RequestAborted));
+}
