@@ -11,7 +11,7 @@ public static class FunctionsApp
     public static IServiceCollection AddFunctionsApp(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddGatewayCore(configuration);
-        services.AddControlPlane();
+        services.AddControlPlane(configuration);
         services.AddProblemDetails();
         return services;
     }

@@ -40,7 +40,7 @@ namespace Gateway.Proxy
             builder.Services.AddGatewayProblems();
             builder.Services.AddApiKeysAndMetering();
             builder.Services.AddGatewayProxy(builder.Configuration);
-            builder.Services.AddControlPlane();
+            builder.Services.AddControlPlane(builder.Configuration);
             builder.Services.AddGatewayTelemetry(builder.Configuration);
             builder.Services.AddGatewayHealthChecks();
 

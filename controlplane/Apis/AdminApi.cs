@@ -12,7 +12,7 @@ namespace Gateway.ControlPlane.Apis;
 /// <summary>
 /// The admin API (<c>/admin/v1</c>): every operation of the control plane, each a named static handler the function
 /// app wraps too. Endpoints carry <see cref="AdminPlaneEndpoint"/> (admin port only) and
-/// <see cref="ControlPlaneOperation"/> (served by both hosts).
+/// <see cref="ControlPlaneOperation"/> (served by both hosts); each declares its policy (the roles it allows).
 /// </summary>
 public static class AdminApi
 {
@@ -33,13 +33,14 @@ public static class AdminApi
         var api = app.MapAdminGroup();
         var operations = api.MapGroup("")
             .WithMetadata(ControlPlaneOperation.Instance)
-            .RequireAuthorization(ControlPlanePolicies.Admin)
             .ProducesProblem(401)
             .ProducesProblem(403);
         operations.MapCustomersApi();
         operations.MapKeysApi();
         operations.MapPlansApi();
         operations.MapUsageApi();
+        operations.MapTokensApi();
+        operations.MapAuditApi();
         return api;
     }
 }

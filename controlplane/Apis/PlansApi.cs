@@ -1,4 +1,5 @@
 using Gateway.ControlPlane.Contracts;
+using Gateway.ControlPlane.Security;
 using Gateway.Core.Plans;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -14,7 +15,8 @@ public static class PlansApi
     {
         api.MapGet("/plans", ListPlans)
             .WithName(nameof(ListPlans))
-            .WithSummary("List the plan catalog");
+            .WithSummary("List the plan catalog")
+            .RequireAuthorization(ControlPlanePolicies.AnyRole);
         return api;
     }
 

@@ -1,5 +1,7 @@
+using System.Security.Claims;
 using Gateway.ControlPlane.Contracts;
 using Gateway.ControlPlane.Http;
+using Gateway.ControlPlane.Security;
 using Gateway.Core.Usage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -16,13 +18,19 @@ public static class UsageApi
         api.MapGet("/usage", GetUsage)
             .WithName(nameof(GetUsage))
             .WithSummary("Usage of a customer (or one of its keys) by hour or day")
+            .RequireAuthorization(ControlPlanePolicies.AnyRole)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
-    public static async Task<Results<Ok<UsageReport>, ProblemHttpResult>> GetUsage([AsParameters] UsageQuery query, UsageReporter reporter, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<UsageReport>, ProblemHttpResult>> GetUsage([AsParameters] UsageQuery query, ClaimsPrincipal user, UsageReporter reporter, TimeProvider time, CancellationToken cancellationToken)
     {
+        if (KeysApi.Hidden(user, query.CustomerId) is { } hidden)
+        {
+            return ProblemResults.From(hidden);
+        }
+
         var parsed = query.Parse(time.GetUtcNow());
         if (!parsed.Succeeded)
         {

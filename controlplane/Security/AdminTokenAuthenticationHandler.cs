@@ -2,10 +2,12 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using Gateway.ControlPlane.Audit;
 using Gateway.ControlPlane.Http;
 using Gateway.Core;
 using Gateway.Core.Problems;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
@@ -28,25 +30,25 @@ public sealed class AdminTokenAuthenticationHandler(
     /// <summary>The subject the admin token signs in as (audit entries name it as the actor).</summary>
     public const string Subject = "admin-token";
 
-    private static readonly ClaimsPrincipal Admin = new(new ClaimsIdentity(
-        [new Claim(ClaimTypes.NameIdentifier, Subject), new Claim(ClaimTypes.Name, Subject), new Claim(ClaimTypes.Role, Roles.Admin)],
-        SchemeName,
-        ClaimTypes.Name,
-        ClaimTypes.Role));
+    private static readonly ClaimsPrincipal Admin = ControlPlaneCaller.Principal(SchemeName, Subject, Roles.Admin, customerId: null);
 
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization;
         if (header.Count != 1 || header[0] is not { } value || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return Task.FromResult(AuthenticateResult.NoResult());
+            return AuthenticateResult.NoResult();
         }
 
         var expected = Encoding.UTF8.GetBytes(gateway.Value.Admin.Token ?? "");
         var presented = Encoding.UTF8.GetBytes(value["Bearer ".Length..].Trim());
-        return Task.FromResult(expected.Length > 0 && CryptographicOperations.FixedTimeEquals(expected, presented)
-            ? AuthenticateResult.Success(new AuthenticationTicket(Admin, SchemeName))
-            : AuthenticateResult.Fail("The admin token is not valid."));
+        if (expected.Length > 0 && CryptographicOperations.FixedTimeEquals(expected, presented))
+        {
+            return AuthenticateResult.Success(new AuthenticationTicket(Admin, SchemeName));
+        }
+
+        await Context.RequestServices.GetRequiredService<AuditLog>().RecordFailedSignInAsync(Context, SchemeName, "the admin token is not valid");
+        return AuthenticateResult.Fail("The admin token is not valid.");
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties) => SignInProblems.WriteUnauthorizedAsync(Context);

@@ -66,6 +66,12 @@ public sealed class ApiKeyService(
         return new Outcome<IReadOnlyList<ApiKeyRecord>>(await keys.ListByCustomerAsync(customerId!, cancellationToken), null);
     }
 
+    /// <summary>A key by id; an id that is not of the shape key ids have names no key (404, no lookup).</summary>
+    public async Task<Outcome<ApiKeyRecord>> FindAsync(string keyId, CancellationToken cancellationToken) =>
+        ApiKeyFormat.IsKeyId(keyId) && await keys.FindAsync(keyId, cancellationToken) is { } key
+            ? key
+            : ApiProblem.NotFound("Key", keyId);
+
     public Task<Outcome<ApiKeyRecord>> RevokeAsync(string keyId, CancellationToken cancellationToken) =>
         SetStatusAsync(keyId, ApiKeyStatus.Revoked, "revoked", cancellationToken);
 

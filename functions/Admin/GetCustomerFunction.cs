@@ -11,5 +11,5 @@ public sealed class GetCustomerFunction(CustomerService customers)
 {
     [Function(nameof(CustomersApi.GetCustomer))]
     public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "admin/v1/customers/{id}")] HttpRequest request, string id) =>
-        AdminFunction.RunAsync(request, ControlPlanePolicies.Admin, () => CustomersApi.GetCustomer(id, customers, request.HttpContext.RequestAborted));
+        AdminFunction.RunAsync(request, ControlPlanePolicies.AnyRole, () => CustomersApi.GetCustomer(id, request.HttpContext.User, customers, request.HttpContext.RequestAborted));
 }

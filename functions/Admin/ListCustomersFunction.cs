@@ -11,5 +11,5 @@ public sealed class ListCustomersFunction(CustomerService customers)
 {
     [Function(nameof(CustomersApi.ListCustomers))]
     public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "admin/v1/customers")] HttpRequest request) =>
-        AdminFunction.RunAsync(request, ControlPlanePolicies.Admin, () => CustomersApi.ListCustomers(customers, request.HttpContext.RequestAborted));
+        AdminFunction.RunAsync(request, ControlPlanePolicies.Review, () => CustomersApi.ListCustomers(customers, request.HttpContext.RequestAborted));
 }

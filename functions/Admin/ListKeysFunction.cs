@@ -11,5 +11,5 @@ public sealed class ListKeysFunction(ApiKeyService keys)
 {
     [Function(nameof(KeysApi.ListKeys))]
     public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "admin/v1/keys")] HttpRequest request) =>
-        AdminFunction.RunAsync(request, ControlPlanePolicies.Admin, () => KeysApi.ListKeys(request.Query["customerId"], keys, request.HttpContext.RequestAborted));
+        AdminFunction.RunAsync(request, ControlPlanePolicies.AnyRole, () => KeysApi.ListKeys(request.Query["customerId"], request.HttpContext.User, keys, request.HttpContext.RequestAborted));
 }

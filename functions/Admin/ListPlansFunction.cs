@@ -11,5 +11,5 @@ public sealed class ListPlansFunction(PlanCatalog plans)
 {
     [Function(nameof(PlansApi.ListPlans))]
     public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "admin/v1/plans")] HttpRequest request) =>
-        AdminFunction.RunAsync(request, ControlPlanePolicies.Admin, () => Task.FromResult(PlansApi.ListPlans(plans)));
+        AdminFunction.RunAsync(request, ControlPlanePolicies.AnyRole, () => Task.FromResult(PlansApi.ListPlans(plans)));
 }
