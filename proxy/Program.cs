@@ -1,4 +1,5 @@
 using Gateway.ControlPlane;
+using Gateway.ControlPlane.OpenApi;
 using Gateway.Core;
 using Gateway.Proxy.Developer;
 using Gateway.Proxy.Hosting;
@@ -41,6 +42,7 @@ namespace Gateway.Proxy
             builder.Services.AddApiKeysAndMetering();
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
+            builder.Services.AddControlPlaneOpenApi();
             builder.Services.AddGatewayTelemetry(builder.Configuration);
             builder.Services.AddGatewayHealthChecks();
 
@@ -54,6 +56,7 @@ namespace Gateway.Proxy
             app.MapDeveloperUsage();
             app.MapHealthEndpoints();
             app.MapAdminEndpoints();
+            app.MapControlPlaneOpenApi();
             app.MapRouteNotFound();
             return app;
         }
