@@ -1,9 +1,10 @@
 using Gateway.Core;
+using Gateway.Functions;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.Configuration.AddPlanCatalogFile();
 builder.ConfigureFunctionsWebApplication();
-builder.Services.AddGatewayCore(builder.Configuration);
+builder.Services.AddFunctionsApp(builder.Configuration);
 builder.Build().Run();

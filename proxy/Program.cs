@@ -1,5 +1,6 @@
+using Gateway.ControlPlane;
+using Gateway.ControlPlane.OpenApi;
 using Gateway.Core;
-using Gateway.Proxy.Admin;
 using Gateway.Proxy.Developer;
 using Gateway.Proxy.Hosting;
 using Gateway.Proxy.Hosting.HealthChecks;
@@ -40,7 +41,8 @@ namespace Gateway.Proxy
             builder.Services.AddGatewayProblems();
             builder.Services.AddApiKeysAndMetering();
             builder.Services.AddGatewayProxy(builder.Configuration);
-            builder.Services.AddAdminApi();
+            builder.Services.AddControlPlane(builder.Configuration);
+            builder.Services.AddControlPlaneOpenApi();
             builder.Services.AddGatewayTelemetry(builder.Configuration);
             builder.Services.AddGatewayHealthChecks();
 
@@ -53,8 +55,8 @@ namespace Gateway.Proxy
             app.MapGatewayProxy();
             app.MapDeveloperUsage();
             app.MapHealthEndpoints();
-            app.MapAdminApi();
-            app.MapStatsApi();
+            app.MapAdminEndpoints();
+            app.MapControlPlaneOpenApi();
             app.MapRouteNotFound();
             return app;
         }

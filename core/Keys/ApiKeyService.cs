@@ -66,6 +66,12 @@ public sealed class ApiKeyService(
         return new Outcome<IReadOnlyList<ApiKeyRecord>>(await keys.ListByCustomerAsync(customerId!, cancellationToken), null);
     }
 
+    /// <summary>A key by id; an id that is not of the shape key ids have names no key (404, no lookup).</summary>
+    public async Task<Outcome<ApiKeyRecord>> FindAsync(string keyId, CancellationToken cancellationToken) =>
+        ApiKeyFormat.IsKeyId(keyId) && await keys.FindAsync(keyId, cancellationToken) is { } key
+            ? key
+            : ApiProblem.NotFound("Key", keyId);
+
     public Task<Outcome<ApiKeyRecord>> RevokeAsync(string keyId, CancellationToken cancellationToken) =>
         SetStatusAsync(keyId, ApiKeyStatus.Revoked, "revoked", cancellationToken);
 
@@ -86,7 +92,7 @@ public sealed class ApiKeyService(
 
         if (updated.Status != status)
         {
-            return new ApiProblem(ProblemTypes.Conflict, "The key cannot change status.", 409, $"Key '{keyId}' is {updated.Status.ToString().ToLowerInvariant()} and cannot become {status.ToString().ToLowerInvariant()}.");
+            return ApiProblem.Conflict($"Key '{keyId}' is {updated.Status.ToString().ToLowerInvariant()} and cannot become {status.ToString().ToLowerInvariant()}.");
         }
 
         await publisher.PublishAsync(new KeyChange(keyId, updated.CustomerId, reason), cancellationToken);

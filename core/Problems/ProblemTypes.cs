@@ -30,6 +30,21 @@ public static class ProblemTypes
     public const string NotFound = Base + "not-found";
     public const string Conflict = Base + "conflict";
     public const string BodyTooLarge = Base + "body-too-large";
+    public const string Forbidden = Base + "forbidden";
+}
+
+/// <summary>
+/// The one <c>title</c> of each admin problem type: a title names the type, the <c>detail</c> says what happened.
+/// </summary>
+public static class ProblemTitles
+{
+    // Admin API (port 8081)
+    public const string InvalidRequest = "The request is invalid.";
+    public const string AdminUnauthorized = "A token is required.";
+    public const string NotFound = "Not found.";
+    public const string Conflict = "The request conflicts with the current state.";
+    public const string BodyTooLarge = "The request body is too large.";
+    public const string Forbidden = "Your role does not allow this.";
 }
 
 /// <summary>An RFC 9457 problem as a value; hosts turn it into <c>application/problem+json</c>.</summary>
@@ -39,19 +54,21 @@ public sealed record ApiProblem(string Type, string Title, int Status, string De
     public IReadOnlyDictionary<string, string[]>? Errors { get; init; }
 
     public static ApiProblem Invalid(string field, string message) =>
-        new(ProblemTypes.InvalidRequest, "The request is invalid.", 400, $"{field}: {message}")
+        new(ProblemTypes.InvalidRequest, ProblemTitles.InvalidRequest, 400, $"{field}: {message}")
         {
             Errors = new Dictionary<string, string[]> { [field] = [message] },
         };
 
     public static ApiProblem BodyTooLarge(long limit) =>
-        new(ProblemTypes.BodyTooLarge, "The request body is too large.", 413, $"body: at most {limit} bytes are accepted.")
+        new(ProblemTypes.BodyTooLarge, ProblemTitles.BodyTooLarge, 413, $"body: at most {limit} bytes are accepted.")
         {
             Errors = new Dictionary<string, string[]> { ["body"] = [$"must be at most {limit} bytes."] },
         };
 
+    public static ApiProblem Conflict(string detail) => new(ProblemTypes.Conflict, ProblemTitles.Conflict, 409, detail);
+
     public static ApiProblem NotFound(string what, string id) =>
-        new(ProblemTypes.NotFound, $"{what} not found.", 404, $"No {what.ToLowerInvariant()} has the id '{id}'.");
+        new(ProblemTypes.NotFound, ProblemTitles.NotFound, 404, $"No {what.ToLowerInvariant()} has the id '{id}'.");
 }
 
 /// <summary>The result of a control-plane operation: a value, or the problem that prevented it.</summary>

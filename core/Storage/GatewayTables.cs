@@ -12,7 +12,10 @@ public static class TableNames
     public const string ApiKeysByCustomer = "ApiKeysByCustomer";
     public const string Usage = "Usage";
 
-    public static readonly string[] All = [Customers, ApiKeys, ApiKeysByCustomer, Usage];
+    /// <summary>The control plane's append-only audit log (partition per UTC day).</summary>
+    public const string Audit = "Audit";
+
+    public static readonly string[] All = [Customers, ApiKeys, ApiKeysByCustomer, Usage, Audit];
 }
 
 /// <summary>The gateway's tables in one storage account.</summary>

@@ -1,5 +1,5 @@
+using Gateway.ControlPlane.Security;
 using Gateway.Core.Storage;
-using Gateway.Proxy.Hosting;
 using Gateway.Proxy.Metering;
 
 namespace Gateway.Proxy.Admin;
@@ -13,9 +13,12 @@ public sealed record GatewayStats(long AllocatedBytes, int Gen0Collections, int 
 
 public static class StatsApi
 {
-    /// <summary><c>GET /admin/v1/stats</c>: cheap to call; benchmarks read it before and after a load run.</summary>
-    public static void MapStatsApi(this WebApplication app) =>
-        app.MapGet("/admin/v1/stats", (UsageFlushService flusher, UsageRecorder recorder, TableRequestCounter storage) => TypedResults.Ok(new GatewayStats(
+    /// <summary>
+    /// <c>GET /admin/v1/stats</c> (admin): cheap to call; benchmarks read it before and after a load run. A gateway
+    /// process's own counters, so the gateway alone serves it (the function app has no such process).
+    /// </summary>
+    public static void MapStatsApi(this RouteGroupBuilder admin) =>
+        admin.MapGet("/stats", (UsageFlushService flusher, UsageRecorder recorder, TableRequestCounter storage) => TypedResults.Ok(new GatewayStats(
                 GC.GetTotalAllocatedBytes(precise: false),
                 GC.CollectionCount(0),
                 GC.CollectionCount(1),
@@ -23,6 +26,9 @@ public static class StatsApi
                 flusher.TableOperations,
                 storage.Requests,
                 recorder.Writer)))
-            .RequireAuthorization(AdminTokenAuthenticationHandler.Policy)
-            .WithMetadata(AdminPlaneMetadata.Instance);
+            .WithName("GetGatewayStats")
+            .WithSummary("Process counters of this gateway (allocation, GC, Table Storage use)")
+            .RequireAuthorization(ControlPlanePolicies.Admin)
+            .ProducesProblem(401)
+            .ProducesProblem(403);
 }

@@ -1,3 +1,4 @@
+using Gateway.ControlPlane.Http;
 using Microsoft.AspNetCore.Routing.Template;
 using Microsoft.Extensions.Primitives;
 
@@ -61,7 +62,7 @@ public sealed class AllowedMethods
                 new TemplateMatcher(new RouteTemplate(e.RoutePattern), new RouteValueDictionary(e.RoutePattern.Defaults)),
                 [.. e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods.Select(m => m.ToUpperInvariant())],
                 e.Metadata.GetMetadata<AnyPlaneMetadata>() is not null ? Plane.Any
-                    : e.Metadata.GetMetadata<AdminPlaneMetadata>() is not null ? Plane.Admin
+                    : e.Metadata.GetMetadata<AdminPlaneEndpoint>() is not null ? Plane.Admin
                     : Plane.Data))
             .ToArray();
         Volatile.Write(ref _routes, routes);

@@ -4,13 +4,13 @@ using Gateway.Core.Keys;
 using Gateway.Core.Problems;
 using Gateway.Core.Storage;
 using Gateway.Core.Usage;
+using Gateway.ControlPlane.Apis;
 using Gateway.Proxy.Admin;
 using Gateway.Proxy.Keys;
 using Gateway.Proxy.Metering;
 using Gateway.Proxy.Problems;
 using Gateway.Proxy.Proxying;
 using Gateway.Proxy.Quotas;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
@@ -45,38 +45,16 @@ public static partial class GatewayServices
         return services;
     }
 
-    /// <summary>The admin API's token authentication and the single policy its endpoints require.</summary>
-    public static IServiceCollection AddAdminApi(this IServiceCollection services)
-    {
-        services.AddSingleton<GeneratedAdminToken>();
-        services.AddOptions<GatewayOptions>()
-            .PostConfigure<IHostEnvironment, GeneratedAdminToken>(AdminToken.Configure)
-            .Validate(o => AdminToken.Validate(o).Succeeded, AdminToken.Requirement);
-        // ASP.NET logs every challenge at Information under the handler's category: one line per unauthenticated
-        // admin call is noise, and a flood of them would be a log-volume attack. Failures stay visible at Warning.
-        services.Configure<LoggerFilterOptions>(o => o.Rules.Add(
-            new LoggerFilterRule(null, typeof(AdminTokenAuthenticationHandler).FullName, LogLevel.Warning, null)));
-        services.AddAuthentication()
-            .AddScheme<AuthenticationSchemeOptions, AdminTokenAuthenticationHandler>(AdminTokenAuthenticationHandler.SchemeName, null);
-        services.AddAuthorizationBuilder()
-            .AddPolicy(AdminTokenAuthenticationHandler.Policy, p => p.AddAuthenticationSchemes(AdminTokenAuthenticationHandler.SchemeName).RequireAuthenticatedUser());
-        return services;
-    }
-
     /// <summary>
-    /// Admin-token authentication and authorization run for admin-port requests only. Left to itself, WebApplication
-    /// puts both in front of every request, and each proxied call would pay for a DI scope, an authentication handler
-    /// run and an Items dictionary it never uses.
+    /// Authentication and authorization for the endpoints that declare a policy: the admin API and stats. Proxied
+    /// calls and the fallback are short-circuited by routing (<see cref="MapGatewayProxy"/>), so they never reach these
+    /// two middlewares: no DI scope, no authentication feature, nothing allocated on the hot path. No scheme is the
+    /// default, so an endpoint without a policy authenticates nobody.
     /// </summary>
     public static void UseAdminAuthentication(this WebApplication app)
     {
-        var adminPort = app.Services.GetRequiredService<IOptions<ListenerOptions>>().Value.AdminPort;
-        app.UseWhen(context => context.Connection.LocalPort == adminPort, admin => admin.UseAuthentication().UseAuthorization());
-
-        // The calls above went to a branch; these are the keys WebApplication checks before adding its own copies in front.
-        var properties = ((IApplicationBuilder)app).Properties;
-        properties["__AuthenticationMiddlewareSet"] = true;
-        properties["__AuthorizationMiddlewareSet"] = true;
+        app.UseAuthentication();
+        app.UseAuthorization();
     }
 
     /// <summary>
@@ -92,9 +70,26 @@ public static partial class GatewayServices
         return services;
     }
 
-    /// <summary>The gateway step inside YARP's pipeline, before load balancing and forwarding.</summary>
-    public static void MapGatewayProxy(this WebApplication app) =>
-        app.MapReverseProxy(pipeline => pipeline.UseMiddleware<AdmissionMiddleware>());
+    /// <summary>
+    /// The gateway steps inside YARP's pipeline, before load balancing and forwarding: proxied routes answer on the data
+    /// port only, then admission. Proxy endpoints are short-circuited: routing runs them at once, skipping the rest of
+    /// the application pipeline (plane separation, authentication and authorization, which they have no use for); the
+    /// port check is the first step of their own pipeline instead.
+    /// </summary>
+    public static void MapGatewayProxy(this WebApplication app)
+    {
+        var adminPort = app.Services.GetRequiredService<IOptions<ListenerOptions>>().Value.AdminPort;
+        app.MapReverseProxy(pipeline =>
+        {
+            pipeline.Use((context, next) => context.Connection.LocalPort == adminPort
+                ? DataPlaneProblems.WriteAsync(context, Rejection.RouteNotFound)
+                : next(context));
+            pipeline.UseMiddleware<AdmissionMiddleware>();
+        }).ShortCircuit();
+    }
+
+    /// <summary>The control-plane API and the gateway's own admin endpoints, on the admin port.</summary>
+    public static void MapAdminEndpoints(this WebApplication app) => app.MapAdminApi().MapStatsApi();
 
     private sealed class StorageFaultHandler : IExceptionHandler
     {

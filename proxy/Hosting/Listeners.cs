@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
+using Gateway.ControlPlane.Http;
 using Gateway.Proxy.Problems;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
@@ -36,12 +37,6 @@ public sealed class ListenerOptions
 public sealed class AnyPlaneMetadata
 {
     public static readonly AnyPlaneMetadata Instance = new();
-}
-
-/// <summary>Marks an endpoint as part of the admin plane: served on the admin port only.</summary>
-public sealed class AdminPlaneMetadata
-{
-    public static readonly AdminPlaneMetadata Instance = new();
 }
 
 public static class Listeners
@@ -140,7 +135,7 @@ public static class Listeners
         {
             var onAdminPort = context.Connection.LocalPort == adminPort;
             var metadata = context.GetEndpoint()?.Metadata;
-            var adminEndpoint = metadata?.GetMetadata<AdminPlaneMetadata>() is not null;
+            var adminEndpoint = metadata?.GetMetadata<AdminPlaneEndpoint>() is not null;
             if (onAdminPort)
             {
                 context.Response.Headers.XContentTypeOptions = DataPlaneProblems.NoSniff;
@@ -167,6 +162,6 @@ public static class Listeners
             return allowedMethods.Allow(context.Request.Path, context.Request.Method, adminPlane: context.Connection.LocalPort == adminPort) is { } allow
                 ? DataPlaneProblems.WriteMethodNotAllowedAsync(context, allow)
                 : DataPlaneProblems.WriteAsync(context, Rejection.RouteNotFound);
-        }).WithMetadata(AnyPlaneMetadata.Instance);
+        }).WithMetadata(AnyPlaneMetadata.Instance).ShortCircuit();
     }
 }

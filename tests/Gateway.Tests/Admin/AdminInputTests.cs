@@ -3,8 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Gateway.Proxy.Admin;
-using Gateway.Proxy.Hosting;
+using Gateway.ControlPlane.Contracts;
+using Gateway.ControlPlane.Http;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -277,7 +277,7 @@ public sealed class AdminInputTests(Azurite azurite) : SharedGatewayTest(azurite
     {
         var settings = TestGateway.DefaultSettings(Azurite, Upstream, TestGateway.NewTablePrefix());
         await using var app = TestGateway.Build(settings);
-        app.MapPost("/admin/v1/bound", (CreateCustomerRequest body) => TypedResults.Ok(body)).WithMetadata(AdminPlaneMetadata.Instance);
+        app.MapPost("/admin/v1/bound", (CreateCustomerRequest body) => TypedResults.Ok(body)).WithMetadata(AdminPlaneEndpoint.Instance);
         await app.StartAsync();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{settings["Gateway:Listen:AdminPort"]}/") };
 

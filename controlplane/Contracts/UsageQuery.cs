@@ -1,0 +1,53 @@
+using System.Globalization;
+using Gateway.Core.Problems;
+using Gateway.Core.Usage;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.ControlPlane.Contracts;
+
+/// <summary>
+/// The query of <c>GET /admin/v1/usage</c> as sent: strings, so that binding never fails and every mistake becomes a
+/// problem naming its field (<see cref="Parse"/>).
+/// </summary>
+public sealed record UsageQuery(string? CustomerId, string? KeyId, string? From, string? To, string? Granularity)
+{
+    /// <summary>The same query read from a request's query string (the function app binds nothing itself).</summary>
+    public static UsageQuery Of(IQueryCollection query) =>
+        new(query["customerId"], query["keyId"], query["from"], query["to"], query["granularity"]);
+
+    /// <summary>Defaults: from the start of the current UTC month to now (rounded up to the hour), hourly.</summary>
+    public Outcome<UsagePeriod> Parse(DateTimeOffset now)
+    {
+        if (string.IsNullOrEmpty(CustomerId))
+        {
+            return ApiProblem.Invalid("customerId", "is required.");
+        }
+
+        var keyId = string.IsNullOrEmpty(KeyId) ? null : KeyId;
+        var from = UsageCalendar.MonthStart(UsageCalendar.MonthOf(now));
+        var to = UsageCalendar.HourStart(UsageCalendar.HourOf(now) + 1);
+        if (From is not null && !TryParseTime(From, out from))
+        {
+            return ApiProblem.Invalid("from", "must be an ISO 8601 date or date-time, e.g. 2026-11-01 or 2026-11-01T13:00:00Z.");
+        }
+
+        if (To is not null && !TryParseTime(To, out to))
+        {
+            return ApiProblem.Invalid("to", "must be an ISO 8601 date or date-time, e.g. 2026-12-01 or 2026-11-30T23:00:00Z.");
+        }
+
+        var granularity = UsageGranularity.Hour;
+        if (Granularity is not null && !Enum.TryParse(Granularity, ignoreCase: true, out granularity) || !Enum.IsDefined(granularity) || int.TryParse(Granularity, out _))
+        {
+            return ApiProblem.Invalid("granularity", "must be 'hour' or 'day'.");
+        }
+
+        return new UsagePeriod(CustomerId, keyId, from, to, granularity);
+    }
+
+    private static bool TryParseTime(string text, out DateTimeOffset value) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
+}
+
+/// <summary>A usage query once parsed: whose usage, over which period, in which buckets.</summary>
+public sealed record UsagePeriod(string CustomerId, string? KeyId, DateTimeOffset From, DateTimeOffset To, UsageGranularity Granularity);

@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace Gateway.ControlPlane.Security;
+
+/// <summary>The sign-in schemes of the control plane and how a request's bearer token picks one.</summary>
+public static class SignInSchemes
+{
+    /// <summary>The scheme every policy names; it forwards to one of the others.</summary>
+    public const string ControlPlane = "ControlPlane";
+
+    /// <summary>Role tokens issued by <c>POST /admin/v1/tokens</c>.</summary>
+    public const string RoleToken = "RoleToken";
+
+    /// <summary>Entra ID bearer tokens (production).</summary>
+    public const string Entra = "Entra";
+
+    /// <summary>
+    /// A JWT (three dot-separated parts) goes to the role-token scheme, or to Entra when Entra is configured and the
+    /// token's (unverified) issuer is not this deployment's; anything else is tried as the admin token.
+    /// </summary>
+    public static string Select(HttpContext context, bool entraEnabled, IConfiguration configuration)
+    {
+        var header = context.Request.Headers.Authorization;
+        if (header.Count != 1 || header[0] is not { } value || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return AdminTokenAuthenticationHandler.SchemeName;
+        }
+
+        var token = value.AsSpan("Bearer ".Length).Trim();
+        if (token.Count('.') != 2)
+        {
+            return AdminTokenAuthenticationHandler.SchemeName;
+        }
+
+        if (!entraEnabled)
+        {
+            return RoleToken;
+        }
+
+        var issuer = configuration[$"{SignInOptions.Section}:{nameof(SignInOptions.Issuer)}"] ?? new SignInOptions().Issuer;
+        try
+        {
+            return new JsonWebToken(token.ToString()).Issuer == issuer ? RoleToken : Entra;
+        }
+        catch (ArgumentException)
+        {
+            return RoleToken;
+        }
+    }
+}
+
+/// <summary>Turns a validated Entra ID token into a control-plane principal: subject, one role, a developer's customer.</summary>
+public static class EntraSignIn
+{
+    public static Task Normalize(TokenValidatedContext context, EntraOptions entra)
+    {
+        var principal = context.Principal!;
+        var roles = principal.FindAll(entra.RoleClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
+        var role = Roles.All.FirstOrDefault(roles.Contains);
+        if (role is null)
+        {
+            context.Fail("The token carries none of the roles admin, compliance, developer.");
+            return Task.CompletedTask;
+        }
+
+        var subject = principal.FindFirst("oid")?.Value ?? principal.FindFirst("sub")?.Value ?? "entra";
+        var customerId = role == Roles.Developer ? principal.FindFirst(entra.CustomerClaim)?.Value : null;
+        if (role == Roles.Developer && customerId is null)
+        {
+            context.Fail($"A developer's token must carry the claim '{entra.CustomerClaim}'.");
+            return Task.CompletedTask;
+        }
+
+        context.Principal = ControlPlaneCaller.Principal(SignInSchemes.Entra, subject, role, customerId);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Text.Json;
+using Gateway.ControlPlane.Security;
+using Gateway.Tests.Infrastructure;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.Tests.Admin;
+
+/// <summary>The admin API's contract is served on the admin port, lists every endpoint with its roles and problem responses.</summary>
+[Collection(UsesAzurite.Name)]
+public sealed class OpenApiTests(Azurite azurite) : SharedGatewayTest(azurite)
+{
+    [Fact]
+    public async Task OpenApiDocument_ListsEveryEndpoint_WithItsRolesAndProblemResponses()
+    {
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+        var json = await anonymous.GetStringAsync("openapi/v1.json");
+        var document = JsonDocument.Parse(json).RootElement;
+        var endpoints = ((IEndpointRouteBuilder)Gateway.App).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/admin/v1", StringComparison.Ordinal))
+            .ToList();
+
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString(), StringComparison.Ordinal);
+        var paths = document.GetProperty("paths");
+        var listed = paths.EnumerateObject().Sum(p => p.Value.EnumerateObject().Count());
+        Assert.Equal(endpoints.Count, listed);
+        foreach (var endpoint in endpoints)
+        {
+            var method = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods.Single().ToLowerInvariant();
+            var name = endpoint.Metadata.GetMetadata<IEndpointNameMetadata>()!.EndpointName;
+            Assert.True(paths.TryGetProperty(endpoint.RoutePattern.RawText!, out var path), $"{endpoint.RoutePattern.RawText} is not in the document.");
+            var operation = path.GetProperty(method);
+            Assert.Equal(name, operation.GetProperty("operationId").GetString());
+            Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("summary").GetString()));
+
+            var policy = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Single().Policy!;
+            Assert.Equal(ControlPlanePolicies.Allowed[policy], operation.GetProperty("x-roles").EnumerateArray().Select(r => r.GetString()));
+
+            var problems = endpoint.Metadata.OfType<IProducesResponseTypeMetadata>()
+                .Where(p => p.StatusCode >= 400)
+                .Select(p => p.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .Distinct()
+                .ToList();
+            Assert.Contains("401", problems);
+            Assert.Contains("403", problems);
+            foreach (var status in problems)
+            {
+                Assert.True(operation.GetProperty("responses").TryGetProperty(status, out var response), $"{name}: no {status} response in the document.");
+                Assert.True(response.GetProperty("content").TryGetProperty("application/problem+json", out _), $"{name}: {status} is not problem+json.");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Scalar_IsServedOnTheAdminPort_AndNeitherIsOnTheDataPort()
+    {
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+        using var scalar = await anonymous.GetAsync("scalar");
+        using var documentOnDataPort = await Gateway.Data.GetAsync("openapi/v1.json");
+        using var scalarOnDataPort = await Gateway.Data.GetAsync("scalar");
+
+        Assert.Equal(HttpStatusCode.OK, scalar.StatusCode);
+        Assert.Equal("text/html", scalar.Content.Headers.ContentType?.MediaType);
+        await Problems.AssertAsync(documentOnDataPort, 404, "urn:gateway:problem:route-not-found");
+        await Problems.AssertAsync(scalarOnDataPort, 404, "urn:gateway:problem:route-not-found");
+    }
+}

@@ -1,0 +1,190 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Gateway.Tests.Admin;
+
+/// <summary>
+/// Every admin endpoint, walked with every role and with a developer of another customer: each role can do exactly its
+/// job. Forbidden is 403 <c>forbidden</c>; another tenant's ids are 404 <c>not-found</c>, never 403.
+/// </summary>
+[Collection(UsesAzurite.Name)]
+public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite)
+{
+    private const string Admin = "admin";
+    private const string Compliance = "compliance";
+    private const string Developer = "developer";
+    private const string OtherDeveloper = "developer of another customer";
+    private const string Anonymous = "anonymous";
+
+    /// <summary>The status each caller gets from each endpoint, by endpoint name. A new endpoint must be added here.</summary>
+    private static readonly Dictionary<string, Dictionary<string, int>> Expected = new()
+    {
+        ["CreateCustomer"] = Statuses(admin: 201, compliance: 403, developer: 403, other: 403),
+        ["ListCustomers"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
+        ["GetCustomer"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
+        ["IssueKey"] = Statuses(admin: 201, compliance: 403, developer: 201, other: 404),
+        ["ListKeys"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
+        ["RevokeKey"] = Statuses(admin: 200, compliance: 403, developer: 200, other: 404),
+        ["SuspendKey"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["ReactivateKey"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["ListPlans"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 200),
+        ["GetUsage"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
+        ["GetGatewayStats"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["IssueToken"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["ListAudit"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
+    };
+
+    [Fact]
+    public async Task EveryEndpoint_WithEveryRole_AnswersExactlyWhatTheRoleMayDo()
+    {
+        var customer = await Gateway.CreateCustomerAsync();
+        var other = await Gateway.CreateCustomerAsync("Other Co");
+        var tokens = new Dictionary<string, string?>
+        {
+            [Admin] = TestGateway.AdminToken,
+            [Compliance] = await TokenAsync(new { role = "compliance" }),
+            [Developer] = await TokenAsync(new { role = "developer", customerId = customer }),
+            [OtherDeveloper] = await TokenAsync(new { role = "developer", customerId = other }),
+            [Anonymous] = null,
+        };
+        var endpoints = ((IEndpointRouteBuilder)Gateway.App).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/admin/v1", StringComparison.Ordinal))
+            .Select(e => e.Metadata.GetMetadata<IEndpointNameMetadata>()!.EndpointName)
+            .ToList();
+
+        Assert.Equal(Expected.Keys.Order(), endpoints.Order());
+        var failures = new List<string>();
+        foreach (var endpoint in endpoints)
+        {
+            foreach (var (caller, token) in tokens)
+            {
+                using var request = await RequestAsync(endpoint, customer);
+                request.Headers.Authorization = token is null ? null : new AuthenticationHeaderValue("Bearer", token);
+                using var client = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+                using var response = await client.SendAsync(request);
+                var expected = Expected[endpoint][caller];
+                var body = await response.Content.ReadAsStringAsync();
+                if ((int)response.StatusCode != expected)
+                {
+                    failures.Add($"{endpoint} as {caller}: expected {expected}, got {(int)response.StatusCode} {body}");
+                }
+                else if (expected >= 400)
+                {
+                    var type = JsonDocument.Parse(body).RootElement.GetProperty("type").GetString();
+                    var expectedType = expected switch { 401 => "admin-unauthorized", 403 => "forbidden", _ => "not-found" };
+                    if (type != "urn:gateway:problem:" + expectedType || response.Content.Headers.ContentType?.MediaType != "application/problem+json")
+                    {
+                        failures.Add($"{endpoint} as {caller}: expected problem {expectedType}, got {body}");
+                    }
+                }
+            }
+        }
+
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public async Task IssueToken_AnswersRoleCustomerAndExpiry_AndRefusesBadRoles()
+    {
+        var customer = await Gateway.CreateCustomerAsync();
+
+        using var issued = await Gateway.Admin.PostAsJsonAsync("admin/v1/tokens", new { role = "developer", customerId = customer });
+        using var unknownRole = await Gateway.Admin.PostAsJsonAsync("admin/v1/tokens", new { role = "root" });
+        using var noCustomer = await Gateway.Admin.PostAsJsonAsync("admin/v1/tokens", new { role = "developer" });
+        using var unknownCustomer = await Gateway.Admin.PostAsJsonAsync("admin/v1/tokens", new { role = "developer", customerId = "cus_0000000000000000" });
+        using var customerForCompliance = await Gateway.Admin.PostAsJsonAsync("admin/v1/tokens", new { role = "compliance", customerId = customer });
+
+        var body = await issued.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("developer", body.GetProperty("role").GetString());
+        Assert.Equal(customer, body.GetProperty("customerId").GetString());
+        Assert.Equal(TestClock.Instance.GetUtcNow().AddHours(8), body.GetProperty("expiresAt").GetDateTimeOffset(), TimeSpan.FromMinutes(1));
+        Assert.Equal(2, body.GetProperty("token").GetString()!.Count(c => c == '.'));
+        Assert.True((await Problems.AssertAsync(unknownRole, 400, "urn:gateway:problem:invalid-request")).GetProperty("errors").TryGetProperty("role", out _));
+        Assert.True((await Problems.AssertAsync(noCustomer, 400, "urn:gateway:problem:invalid-request")).GetProperty("errors").TryGetProperty("customerId", out _));
+        await Problems.AssertAsync(unknownCustomer, 404, "urn:gateway:problem:not-found");
+        Assert.True((await Problems.AssertAsync(customerForCompliance, 400, "urn:gateway:problem:invalid-request")).GetProperty("errors").TryGetProperty("customerId", out _));
+    }
+
+    [Fact]
+    public async Task RoleToken_AfterItExpires_OrTamperedWith_Returns401()
+    {
+        var clock = new FakeTimeProvider(TestClock.RunStart);
+        await using var gateway = await StartGatewayAsync(s => s["Gateway:SignIn:TokenLifetime"] = "00:10:00", services: s => s.AddSingleton<TimeProvider>(clock));
+        using var issued = await gateway.Admin.PostAsJsonAsync("admin/v1/tokens", new { role = "compliance" });
+        var token = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+        using var client = new HttpClient { BaseAddress = gateway.Admin.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+
+        using var fresh = await client.GetAsync("admin/v1/plans");
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token[..^2] + (token[^2] == 'A' ? "BB" : "AA"));
+        using var tampered = await client.GetAsync("admin/v1/plans");
+        clock.Advance(TimeSpan.FromMinutes(11));
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        using var expired = await client.GetAsync("admin/v1/plans");
+
+        Assert.Equal(200, (int)fresh.StatusCode);
+        await Problems.AssertAsync(tampered, 401, "urn:gateway:problem:admin-unauthorized");
+        await Problems.AssertAsync(expired, 401, "urn:gateway:problem:admin-unauthorized");
+    }
+
+    private static Dictionary<string, int> Statuses(int admin, int compliance, int developer, int other) => new()
+    {
+        [Admin] = admin,
+        [Compliance] = compliance,
+        [Developer] = developer,
+        [OtherDeveloper] = other,
+        [Anonymous] = 401,
+    };
+
+    private async Task<string> TokenAsync(object body)
+    {
+        using var response = await Gateway.Admin.PostAsJsonAsync("admin/v1/tokens", body);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("token").GetString()!;
+    }
+
+    /// <summary>A request to the endpoint about <paramref name="customer"/>, with fresh state where the call changes it.</summary>
+    private async Task<HttpRequestMessage> RequestAsync(string endpoint, string customer)
+    {
+        switch (endpoint)
+        {
+            case "CreateCustomer":
+                return Post("admin/v1/customers", new { name = "Acme", email = "dev@acme.test" });
+            case "ListCustomers":
+                return new(HttpMethod.Get, "admin/v1/customers");
+            case "GetCustomer":
+                return new(HttpMethod.Get, $"admin/v1/customers/{customer}");
+            case "IssueKey":
+                return Post("admin/v1/keys", new { customerId = customer, plan = "open" });
+            case "ListKeys":
+                return new(HttpMethod.Get, $"admin/v1/keys?customerId={customer}");
+            case "RevokeKey" or "SuspendKey":
+                var (key, _) = await Gateway.IssueKeyAsync(customer);
+                return new(HttpMethod.Post, $"admin/v1/keys/{key}/{(endpoint == "RevokeKey" ? "revoke" : "suspend")}");
+            case "ReactivateKey":
+                var (suspended, _) = await Gateway.IssueKeyAsync(customer);
+                (await Gateway.Admin.PostAsync($"admin/v1/keys/{suspended}/suspend", null)).EnsureSuccessStatusCode();
+                return new(HttpMethod.Post, $"admin/v1/keys/{suspended}/reactivate");
+            case "ListPlans":
+                return new(HttpMethod.Get, "admin/v1/plans");
+            case "GetUsage":
+                return new(HttpMethod.Get, $"admin/v1/usage?customerId={customer}");
+            case "GetGatewayStats":
+                return new(HttpMethod.Get, "admin/v1/stats");
+            case "ListAudit":
+                return new(HttpMethod.Get, "admin/v1/audit");
+            case "IssueToken":
+                return Post("admin/v1/tokens", new { role = "compliance" });
+            default:
+                throw new InvalidOperationException($"No request for {endpoint}: add it here and to {nameof(Expected)}.");
+        }
+    }
+
+    private static HttpRequestMessage Post(string path, object body) => new(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+}

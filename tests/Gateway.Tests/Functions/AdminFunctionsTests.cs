@@ -1,0 +1,187 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Gateway.ControlPlane.Http;
+using Gateway.Functions.Admin;
+using Gateway.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.Tests.Functions;
+
+/// <summary>
+/// The function app serves the control plane as the gateway's admin port does: every operation has a function with the
+/// same method and route (read from the build's generated <c>functions.metadata</c>), and the functions, called
+/// in-process against the same Azurite tables, answer the same requests with the same status, type and body.
+/// </summary>
+[Collection(UsesAzurite.Name)]
+public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azurite)
+{
+    private FunctionHost _functions = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _functions = new FunctionHost(TestGateway.DefaultSettings(Azurite, Upstream, Gateway.TablePrefix));
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await _functions.StopAsync();
+        await base.DisposeAsync();
+    }
+
+    [Fact]
+    public void FunctionsMetadata_HasEveryOperation_WithTheSameMethodAndRoute()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var path = Path.Combine(RepositoryRoot.Path, "functions", "bin", configuration, "net10.0", "functions.metadata");
+        var functions = JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
+            .Select(f => (Name: f.GetProperty("name").GetString()!, Trigger: f.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString() == "httpTrigger")))
+            .ToDictionary(
+                f => f.Name,
+                f => (Methods: f.Trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()).Order().ToList(), Route: "/" + f.Trigger.GetProperty("route").GetString()));
+        var operations = ((IEndpointRouteBuilder)Gateway.App).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<ControlPlaneOperation>() is not null)
+            .Select(e => (
+                Name: e.Metadata.GetMetadata<IEndpointNameMetadata>()!.EndpointName,
+                Methods: e.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods.Select(m => m.ToUpperInvariant()).Order().ToList(),
+                Route: e.RoutePattern.RawText!))
+            .ToList();
+
+        Assert.NotEmpty(operations);
+        foreach (var operation in operations)
+        {
+            Assert.True(functions.TryGetValue(operation.Name, out var function), $"No function named {operation.Name} in {path}.");
+            Assert.Equal(operation.Methods, function.Methods);
+            Assert.Equal(operation.Route, function.Route);
+        }
+
+        var adminFunctions = functions.Where(f => f.Value.Route.StartsWith("/admin/", StringComparison.Ordinal)).Select(f => f.Key).Order();
+        Assert.Equal(operations.Select(o => o.Name).Order(), adminFunctions);
+    }
+
+    [Fact]
+    public async Task Reads_AnswerTheSameInBothHosts()
+    {
+        var customer = await Gateway.CreateCustomerAsync();
+        var (keyId, _) = await Gateway.IssueKeyAsync(customer);
+        const string Missing = "cus_0000000000000000";
+
+        await AssertSameAsync<ListPlansFunction>((f, r) => f.Run(r), "GET", "/admin/v1/plans");
+        await AssertSameAsync<GetCustomerFunction>((f, r) => f.Run(r, customer), "GET", $"/admin/v1/customers/{customer}");
+        await AssertSameAsync<GetCustomerFunction>((f, r) => f.Run(r, Missing), "GET", $"/admin/v1/customers/{Missing}");
+        await AssertSameAsync<GetCustomerFunction>((f, r) => f.Run(r, "a'b"), "GET", "/admin/v1/customers/a'b");
+        await AssertSameAsync<ListKeysFunction>((f, r) => f.Run(r), "GET", "/admin/v1/keys", $"?customerId={customer}");
+        await AssertSameAsync<ListKeysFunction>((f, r) => f.Run(r), "GET", "/admin/v1/keys", "?customerId=a%2Fb");
+        await AssertSameAsync<ListKeysFunction>((f, r) => f.Run(r), "GET", "/admin/v1/keys", $"?customerId={Missing}");
+        await AssertSameAsync<GetUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage", $"?customerId={customer}&from=2026-01-01&to=2026-02-01&granularity=day");
+        await AssertSameAsync<GetUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage", $"?customerId={customer}&granularity=minute");
+        await AssertSameAsync<RevokeKeyFunction>((f, r) => f.Run(r, "NoSuchKey123"), "POST", "/admin/v1/keys/NoSuchKey123/revoke");
+        Assert.Equal(200, (await _functions.InvokeAsync<ListKeysFunction>((f, r) => f.Run(r), "GET", "/admin/v1/keys", $"?customerId={customer}")).Status);
+        Assert.Contains(keyId, (await _functions.InvokeAsync<ListKeysFunction>((f, r) => f.Run(r), "GET", "/admin/v1/keys", $"?customerId={customer}")).Body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-token-wrong-token")]
+    public async Task WithoutTheAdminToken_BothHostsAnswer401Problem(string? token)
+    {
+        var (gateway, function) = await BothAsync<ListPlansFunction>((f, r) => f.Run(r), "GET", "/admin/v1/plans", token: token);
+
+        Assert.Equal(401, function.Status);
+        Assert.Equal(Normalize(await gateway.Content.ReadAsStringAsync()), Normalize(function.Body));
+        Assert.Equal(gateway.Headers.WwwAuthenticate.ToString(), function.Headers.WWWAuthenticate.ToString());
+    }
+
+    [Theory]
+    [InlineData("{", 400)]
+    [InlineData("{\"name\": 5, \"email\": \"a@b.test\"}", 400)]
+    [InlineData("{\"name\": \"Acme\", \"email\": \"not-an-email\"}", 400)]
+    public async Task CreateCustomer_WithBadInput_AnswersTheSameProblemInBothHosts(string json, int status)
+    {
+        var (gateway, function) = await BothAsync<CreateCustomerFunction>((f, r) => f.Run(r), "POST", "/admin/v1/customers", json: json);
+
+        Assert.Equal(status, function.Status);
+        Assert.Equal(Normalize(await gateway.Content.ReadAsStringAsync()), Normalize(function.Body));
+    }
+
+    [Fact]
+    public async Task Mutations_AnswerTheSameShapeInBothHosts_AndLandInTheSameTables()
+    {
+        const string Body = """{"name":"Acme Data Ltd","email":"dev@acme.test"}""";
+        var (gatewayCreated, functionCreated) = await BothAsync<CreateCustomerFunction>((f, r) => f.Run(r), "POST", "/admin/v1/customers", json: Body);
+        var functionCustomer = JsonNode.Parse(functionCreated.Body)!["id"]!.GetValue<string>();
+        var keyBody = $$"""{"customerId":"{{functionCustomer}}","plan":"open"}""";
+        var (gatewayKey, functionKey) = await BothAsync<IssueKeyFunction>((f, r) => f.Run(r), "POST", "/admin/v1/keys", json: keyBody);
+        var functionKeyId = JsonNode.Parse(functionKey.Body)!["id"]!.GetValue<string>();
+        var suspended = await _functions.InvokeAsync<SuspendKeyFunction>((f, r) => f.Run(r, functionKeyId), "POST", $"/admin/v1/keys/{functionKeyId}/suspend");
+        var listedByGateway = await Gateway.Admin.GetStringAsync($"admin/v1/keys?customerId={functionCustomer}");
+
+        Assert.Equal(201, functionCreated.Status);
+        Assert.Equal((int)gatewayCreated.StatusCode, functionCreated.Status);
+        Assert.Equal(Shape(await gatewayCreated.Content.ReadAsStringAsync(), "id", "createdAt"), Shape(functionCreated.Body, "id", "createdAt"));
+        Assert.Equal($"/admin/v1/customers/{functionCustomer}", functionCreated.Headers.Location.ToString());
+        Assert.Equal(201, functionKey.Status);
+        Assert.Equal(Shape(await gatewayKey.Content.ReadAsStringAsync(), "id", "key", "displayPrefix", "createdAt"), Shape(functionKey.Body, "id", "key", "displayPrefix", "createdAt"));
+        Assert.Equal(200, suspended.Status);
+        Assert.Contains("\"status\":\"suspended\"", listedByGateway, StringComparison.Ordinal);
+    }
+
+    private async Task AssertSameAsync<TFunction>(Func<TFunction, HttpRequest, Task<IResult>> run, string method, string path, string? query = null)
+    {
+        var (gateway, function) = await BothAsync(run, method, path, query);
+        var gatewayBody = await gateway.Content.ReadAsStringAsync();
+
+        Assert.True((int)gateway.StatusCode == function.Status, $"{method} {path}{query}: gateway {(int)gateway.StatusCode}, function {function.Status}: {function.Body}");
+        Assert.Equal(gateway.Content.Headers.ContentType?.MediaType, function.ContentType?.Split(';')[0]);
+        Assert.Equal(Normalize(gatewayBody), Normalize(function.Body));
+    }
+
+    private async Task<(HttpResponseMessage Gateway, FunctionResponse Function)> BothAsync<TFunction>(
+        Func<TFunction, HttpRequest, Task<IResult>> run, string method, string path, string? query = null, string? json = null, string? token = TestGateway.AdminToken)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path.TrimStart('/') + query);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+        if (token is not null)
+        {
+            anonymous.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        }
+
+        var gateway = await anonymous.SendAsync(request);
+        await gateway.Content.LoadIntoBufferAsync();
+        var function = await _functions.InvokeAsync(run, method, path, query, json, token);
+        return (gateway, function);
+    }
+
+    /// <summary>The body without what differs per request by design (the problem's trace id).</summary>
+    private static string Normalize(string body)
+    {
+        if (JsonNode.Parse(body) is JsonObject o)
+        {
+            o.Remove("traceId");
+            return o.ToJsonString();
+        }
+
+        return JsonNode.Parse(body)!.ToJsonString();
+    }
+
+    /// <summary>The body without the fields each creation makes anew (ids, secrets, times).</summary>
+    private static string Shape(string body, params string[] fresh)
+    {
+        var o = JsonNode.Parse(body)!.AsObject();
+        foreach (var name in fresh)
+        {
+            Assert.True(o.ContainsKey(name), $"{name} missing from {body}");
+            o.Remove(name);
+        }
+
+        return o.ToJsonString();
+    }
+}
