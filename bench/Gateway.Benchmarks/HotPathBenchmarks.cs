@@ -92,7 +92,7 @@ public class HotPathBenchmarks
         var route = new RouteConfig { RouteId = RouteGroup, ClusterId = "social", Metadata = new Dictionary<string, string> { [RouteGroups.MetadataKey] = RouteGroup } };
         _context.Features.Set<IReverseProxyFeature>(new ProxyFeature(new RouteModel(route, null, HttpTransformer.Empty)));
         // The instruments as in production without an exporter: defined, nobody listening.
-        var metrics = new GatewayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), new UsageFlushStatus(_recorder, ledger, time), new TableRequestCounter(), time);
+        var metrics = new GatewayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), new UsageFlushStatus([_recorder, ledger], time), new TableRequestCounter(), time);
         _admission = new AdmissionMiddleware(_ => _completed, _verifier, ledger, _recorder, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
         _admissionAsyncNext = new AdmissionMiddleware(_ => _upstream.Task, _verifier, ledger, _recorder, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
     }

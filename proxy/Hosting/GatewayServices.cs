@@ -25,6 +25,8 @@ public static partial class GatewayServices
         services.AddSingleton<QuotaLedger>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<IUnflushedUsage>(sp => sp.GetRequiredService<UsageRecorder>());
+        services.AddSingleton<IUsageRowSource>(sp => sp.GetRequiredService<UsageRecorder>());
+        services.AddSingleton<IUsageRowSource>(sp => sp.GetRequiredService<QuotaLedger>());
         services.AddSingleton(sp => new KeyLookupLimiter(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Keys));
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IKeyChangeSink>(sp => sp.GetRequiredService<ApiKeyVerifier>());

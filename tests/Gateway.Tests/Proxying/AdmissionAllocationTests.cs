@@ -73,7 +73,7 @@ public sealed class AdmissionAllocationTests
         var (key, keyId) = format.Generate();
         var record = new ApiKeyRecord(keyId, "c_alloc", "open", ApiKeyStatus.Active, ApiKeyHash.Compute(key), format.Prefix + keyId, time.GetUtcNow(), null);
         var verifier = new ApiKeyVerifier(options, new OneKeyStore(record), new PlanCatalog(options), ledger, new UsageTable(tables), recorder, time, NullLogger<ApiKeyVerifier>.Instance);
-        var metrics = new GatewayMetrics(meters, new UsageFlushStatus(recorder, ledger, time), new TableRequestCounter(), time);
+        var metrics = new GatewayMetrics(meters, new UsageFlushStatus([recorder, ledger], time), new TableRequestCounter(), time);
 
         var context = new DefaultHttpContext();
         context.Request.Headers[ApiKeyCredentials.ApiKeyHeader] = key;
