@@ -7,41 +7,12 @@ using Gateway.Core;
 using Gateway.Core.Keys;
 using Gateway.Core.Plans;
 using Gateway.Core.Usage;
+using Gateway.Proxy.Problems;
 using Gateway.Proxy.Quotas;
 using Gateway.Proxy.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Proxy.Keys;
-
-public enum KeyVerificationOutcome
-{
-    Verified,
-    Missing,
-    Malformed,
-    Unknown,
-    Revoked,
-    Suspended,
-
-    /// <summary>Not in memory, and the caller's network (or the whole instance) has used its storage reads for now.</summary>
-    LookupLimited,
-}
-
-public readonly record struct KeyVerification(KeyVerificationOutcome Outcome, ApiCaller? Caller)
-{
-    public static readonly KeyVerification Missing = new(KeyVerificationOutcome.Missing, null);
-    public static readonly KeyVerification Malformed = new(KeyVerificationOutcome.Malformed, null);
-    public static readonly KeyVerification Unknown = new(KeyVerificationOutcome.Unknown, null);
-    public static readonly KeyVerification LookupLimited = new(KeyVerificationOutcome.LookupLimited, null);
-
-    public static KeyVerification Of(ApiCaller caller) => new(
-        caller.Status switch
-        {
-            ApiKeyStatus.Active => KeyVerificationOutcome.Verified,
-            ApiKeyStatus.Suspended => KeyVerificationOutcome.Suspended,
-            _ => KeyVerificationOutcome.Revoked,
-        },
-        caller);
-}
 
 /// <summary>
 /// Verifies presented API keys. A key seen before is answered from memory: a dictionary lookup by key id and a
@@ -51,7 +22,7 @@ public readonly record struct KeyVerification(KeyVerificationOutcome Outcome, Ap
 /// <list type="bullet">
 /// <item>Requests presenting the same key while it loads share one load.</item>
 /// <item>A load is bounded per client network and per instance (<see cref="KeyLookupLimiter"/>): over the limit the
-/// caller gets <see cref="KeyVerificationOutcome.LookupLimited"/> before any storage read.</item>
+/// caller gets <see cref="Rejection.TooManyKeyLookups"/> before any storage read.</item>
 /// <item>A load has a deadline (<see cref="KeyOptions.VerifyTimeout"/>); past it the caller gets a
 /// <see cref="TimeoutException"/>, a storage fault (503), instead of waiting out the SDK's retries.</item>
 /// <item>A key that matches no record is remembered for a while by a fingerprint of the <em>whole</em> key, so a
