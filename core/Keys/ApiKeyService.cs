@@ -86,7 +86,7 @@ public sealed class ApiKeyService(
 
         if (updated.Status != status)
         {
-            return new ApiProblem(ProblemTypes.Conflict, "The key cannot change status.", 409, $"Key '{keyId}' is {updated.Status.ToString().ToLowerInvariant()} and cannot become {status.ToString().ToLowerInvariant()}.");
+            return new ApiProblem(ProblemTypes.Conflict, 409, $"Key '{keyId}' is {updated.Status.ToString().ToLowerInvariant()} and cannot become {status.ToString().ToLowerInvariant()}.");
         }
 
         await publisher.PublishAsync(new KeyChange(keyId, updated.CustomerId, reason), cancellationToken);

@@ -107,10 +107,8 @@ public static partial class GatewayServices
                 return false;
             }
 
-            context.Response.StatusCode = 503;
             context.Response.Headers.RetryAfter = "1";
-            await Results.Problem("Storage is unavailable. Retry shortly.", statusCode: 503, title: "Storage is unavailable.", type: ProblemTypes.StorageUnavailable)
-                .ExecuteAsync(context);
+            await ProblemResponses.WriteAsync(context, new ApiProblem(ProblemTypes.StorageUnavailable, 503, "Storage is unavailable. Retry shortly."));
             return true;
         }
     }

@@ -27,7 +27,7 @@ public enum Rejection
 }
 
 /// <summary>
-/// What a <see cref="Rejection"/> means: the problem the caller gets (type, title, status, detail) and, for a call by
+/// What a <see cref="Rejection"/> means: the problem the caller gets (type, status, detail; the title is the type's) and, for a call by
 /// a known key, the <see cref="CallOutcome"/> it is counted as. <c>null</c>: not counted, there is no known key (or
 /// no route) to count it against.
 /// </summary>
@@ -49,33 +49,33 @@ public static class Rejections
 
     private static RejectionMeaning Define(Rejection rejection) => rejection switch
     {
-        Rejection.MissingKey => new(new(ProblemTypes.MissingApiKey, "An API key is required.", 401,
+        Rejection.MissingKey => new(new(ProblemTypes.MissingApiKey, 401,
             "Send your key as 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'."), null),
-        Rejection.MalformedKey => new(new(ProblemTypes.MalformedApiKey, "The API key is malformed.", 401,
+        Rejection.MalformedKey => new(new(ProblemTypes.MalformedApiKey, 401,
             "The key is not in the format this gateway issues (or several different keys were sent). Check that it was copied whole."), null),
-        Rejection.UnknownKey => new(new(ProblemTypes.InvalidApiKey, "The API key is not valid.", 401,
+        Rejection.UnknownKey => new(new(ProblemTypes.InvalidApiKey, 401,
             "No active key matches the key sent."), null),
-        Rejection.RevokedKey => new(new(ProblemTypes.RevokedApiKey, "The API key has been revoked.", 401,
+        Rejection.RevokedKey => new(new(ProblemTypes.RevokedApiKey, 401,
             "This key was revoked and can no longer be used. Create a new key in the portal."), null),
-        Rejection.Suspended => new(new(ProblemTypes.KeySuspended, "The API key is suspended for non-payment.", 402,
+        Rejection.Suspended => new(new(ProblemTypes.KeySuspended, 402,
             "Calls resume once the outstanding invoice is paid."), CallOutcome.RejectedSuspended),
-        Rejection.RouteNotInPlan => new(new(ProblemTypes.RouteNotInPlan, "Your plan does not cover this API.", 403,
+        Rejection.RouteNotInPlan => new(new(ProblemTypes.RouteNotInPlan, 403,
             "This route belongs to an API product outside your plan's licence. Upgrade the plan to call it."), CallOutcome.RejectedRouteNotInPlan),
-        Rejection.RateLimited => new(new(ProblemTypes.RateLimited, "Too many requests.", 429,
+        Rejection.RateLimited => new(new(ProblemTypes.RateLimited, 429,
             "The key's request rate is above its plan's limit. Retry after the number of seconds in Retry-After."), CallOutcome.RejectedRateLimited),
-        Rejection.QuotaExhausted => new(new(ProblemTypes.QuotaExhausted, "The monthly quota is used up.", 429,
+        Rejection.QuotaExhausted => new(new(ProblemTypes.QuotaExhausted, 429,
             "The key has made all the calls its plan includes this UTC month. Calls resume on the 1st, or upgrade the plan."), CallOutcome.RejectedQuotaExhausted),
-        Rejection.RouteNotFound => new(new(ProblemTypes.RouteNotFound, "No such route.", 404,
+        Rejection.RouteNotFound => new(new(ProblemTypes.RouteNotFound, 404,
             "The gateway serves no API at this path and method."), null),
-        Rejection.StorageUnavailable => new(new(ProblemTypes.StorageUnavailable, "The gateway cannot verify the key right now.", 503,
-            "Key storage is unavailable. Retry shortly."), null),
-        Rejection.UpstreamUnavailable => new(new(ProblemTypes.UpstreamUnavailable, "The API behind the gateway could not be reached.", 502,
+        Rejection.StorageUnavailable => new(new(ProblemTypes.StorageUnavailable, 503,
+            "The gateway cannot verify the key right now: key storage is unavailable. Retry shortly."), null),
+        Rejection.UpstreamUnavailable => new(new(ProblemTypes.UpstreamUnavailable, 502,
             "The gateway could not get an answer from the API. The call is not billed and does not count against the quota; retry later."), CallOutcome.GatewayError),
-        Rejection.UpstreamTimeout => new(new(ProblemTypes.UpstreamTimeout, "The API behind the gateway did not answer in time.", 504,
+        Rejection.UpstreamTimeout => new(new(ProblemTypes.UpstreamTimeout, 504,
             "The API did not answer within the gateway's time limit. The call is not billed and does not count against the quota; retry later."), CallOutcome.GatewayError),
-        Rejection.MethodNotAllowed => new(new(ProblemTypes.MethodNotAllowed, "Method not allowed.", 405,
+        Rejection.MethodNotAllowed => new(new(ProblemTypes.MethodNotAllowed, 405,
             "This path does not accept this method. The Allow header lists the methods it accepts."), null),
-        Rejection.TooManyKeyLookups => new(new(ProblemTypes.TooManyKeyLookups, "Too many new keys from your network.", 429,
+        Rejection.TooManyKeyLookups => new(new(ProblemTypes.TooManyKeyLookups, 429,
             "Keys the gateway has not seen yet are checked against storage at a bounded rate per client network. Retry after the number of seconds in Retry-After."), null),
         _ => throw new ArgumentOutOfRangeException(nameof(rejection)),
     };
