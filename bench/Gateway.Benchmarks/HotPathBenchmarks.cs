@@ -75,7 +75,8 @@ public class HotPathBenchmarks
         _keyId = keyId;
         _customerId = "c_bench";
         var record = new ApiKeyRecord(keyId, _customerId, "enterprise", ApiKeyStatus.Active, ApiKeyHash.Compute(key), format.Prefix + keyId, time.GetUtcNow(), null);
-        _verifier = new ApiKeyVerifier(options, new OneKeyStore(record), plans, ledger, new UsageTable(tables), _recorder, time, NullLogger<ApiKeyVerifier>.Instance);
+        var callers = new ApiCallerFactory(plans, new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), _recorder, time), options, time, NullLogger<ApiCallerFactory>.Instance);
+        _verifier = new ApiKeyVerifier(options, new OneKeyStore(record), callers, time, NullLogger<ApiKeyVerifier>.Instance);
         _headers[ApiKeyCredentials.ApiKeyHeader] = key;
 
         // The key's first sight: hash and storage read, outside the measurement.

@@ -10,6 +10,7 @@ using Gateway.Proxy.Metering;
 using Gateway.Proxy.Problems;
 using Gateway.Proxy.Proxying;
 using Gateway.Proxy.Quotas;
+using Gateway.Proxy.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
@@ -28,6 +29,9 @@ public static partial class GatewayServices
         services.AddSingleton<IUsageRowSource>(sp => sp.GetRequiredService<UsageRecorder>());
         services.AddSingleton<IUsageRowSource>(sp => sp.GetRequiredService<QuotaLedger>());
         services.AddSingleton(sp => new KeyLookupLimiter(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Keys));
+        services.AddSingleton<RateLimits>();
+        services.AddSingleton<QuotaBaselines>();
+        services.AddSingleton<ApiCallerFactory>();
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IKeyChangeSink>(sp => sp.GetRequiredService<ApiKeyVerifier>());
         services.AddSingleton<UsageFlushStatus>();
