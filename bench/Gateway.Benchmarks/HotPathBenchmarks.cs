@@ -75,14 +75,15 @@ public class HotPathBenchmarks
         _keyId = keyId;
         _customerId = "c_bench";
         var record = new ApiKeyRecord(keyId, _customerId, "enterprise", ApiKeyStatus.Active, ApiKeyHash.Compute(key), format.Prefix + keyId, time.GetUtcNow(), null);
-        _verifier = new ApiKeyVerifier(options, new OneKeyStore(record), plans, ledger, new UsageTable(tables), _recorder, time, NullLogger<ApiKeyVerifier>.Instance);
+        var callers = new ApiCallerFactory(plans, new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), _recorder, time), options, time, NullLogger<ApiCallerFactory>.Instance);
+        _verifier = new ApiKeyVerifier(options, new OneKeyStore(record), callers, time, NullLogger<ApiKeyVerifier>.Instance);
         _headers[ApiKeyCredentials.ApiKeyHeader] = key;
 
         // The key's first sight: hash and storage read, outside the measurement.
         var first = _verifier.VerifyAsync(_headers, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-        if (first.Outcome != KeyVerificationOutcome.Verified)
+        if (!first.IsVerified)
         {
-            throw new InvalidOperationException($"Setup: the key did not verify ({first.Outcome}).");
+            throw new InvalidOperationException($"Setup: the key did not verify ({first.Rejection}).");
         }
 
         _bucket = new TokenBucket(1e9, 4000, Stopwatch.GetTimestamp(), Stopwatch.Frequency);
@@ -92,16 +93,16 @@ public class HotPathBenchmarks
         var route = new RouteConfig { RouteId = RouteGroup, ClusterId = "social", Metadata = new Dictionary<string, string> { [RouteGroups.MetadataKey] = RouteGroup } };
         _context.Features.Set<IReverseProxyFeature>(new ProxyFeature(new RouteModel(route, null, HttpTransformer.Empty)));
         // The instruments as in production without an exporter: defined, nobody listening.
-        var metrics = new GatewayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), new UsageFlushStatus(_recorder, ledger, time), new TableRequestCounter(), time);
+        var metrics = new GatewayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), new UsageFlushStatus([_recorder, ledger], time), new TableRequestCounter(), time);
         _admission = new AdmissionMiddleware(_ => _completed, _verifier, ledger, _recorder, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
         _admissionAsyncNext = new AdmissionMiddleware(_ => _upstream.Task, _verifier, ledger, _recorder, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
     }
 
     [Benchmark(Description = "Key parse + verify, cache hit")]
-    public KeyVerificationOutcome VerifyKey()
+    public bool VerifyKey()
     {
         var verification = _verifier.VerifyAsync(_headers, CancellationToken.None);
-        return verification.IsCompletedSuccessfully ? verification.Result.Outcome : throw new InvalidOperationException("not synchronous");
+        return verification.IsCompletedSuccessfully ? verification.Result.IsVerified : throw new InvalidOperationException("not synchronous");
     }
 
     [Benchmark(Description = "Rate limit: TokenBucket.TryTake")]

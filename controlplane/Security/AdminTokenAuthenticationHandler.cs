@@ -59,10 +59,10 @@ public sealed class AdminTokenAuthenticationHandler(
 /// <summary>The two refusals of sign-in, written the same way by every scheme and both hosts.</summary>
 public static class SignInProblems
 {
-    public static ApiProblem Unauthorized { get; } = new(ProblemTypes.AdminUnauthorized, ProblemTitles.AdminUnauthorized, 401,
+    public static ApiProblem Unauthorized { get; } = new(ProblemTypes.AdminUnauthorized, 401,
         "Send the admin token or a role token as 'Authorization: Bearer <token>'.");
 
-    public static ApiProblem Forbidden { get; } = new(ProblemTypes.Forbidden, ProblemTitles.Forbidden, 403,
+    public static ApiProblem Forbidden { get; } = new(ProblemTypes.Forbidden, 403,
         "Your role does not allow this operation.");
 
     public static Task WriteUnauthorizedAsync(Microsoft.AspNetCore.Http.HttpContext context)

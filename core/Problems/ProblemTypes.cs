@@ -1,8 +1,9 @@
 namespace Gateway.Core.Problems;
 
 /// <summary>
-/// The stable <c>type</c> URIs of every RFC 9457 problem the gateway answers with. Clients switch on these;
-/// never change one once shipped. The README lists them with their meaning.
+/// The stable <c>type</c> URIs of every RFC 9457 problem the gateway answers with, and the one title of each
+/// (<see cref="Title"/>). Clients switch on the types; never change one once shipped. The README lists them with
+/// their meaning.
 /// </summary>
 public static class ProblemTypes
 {
@@ -31,44 +32,58 @@ public static class ProblemTypes
     public const string Conflict = Base + "conflict";
     public const string BodyTooLarge = Base + "body-too-large";
     public const string Forbidden = Base + "forbidden";
+
+    /// <summary>The title every response of <paramref name="type"/> carries, whichever code path writes it.</summary>
+    public static string Title(string type) => type switch
+    {
+        MissingApiKey => "An API key is required.",
+        MalformedApiKey => "The API key is malformed.",
+        InvalidApiKey => "The API key is not valid.",
+        RevokedApiKey => "The API key has been revoked.",
+        KeySuspended => "The API key is suspended for non-payment.",
+        RouteNotInPlan => "Your plan does not cover this API.",
+        RateLimited => "Too many requests.",
+        QuotaExhausted => "The monthly quota is used up.",
+        RouteNotFound => "No such route.",
+        StorageUnavailable => "Storage is unavailable.",
+        UpstreamUnavailable => "The API behind the gateway could not be reached.",
+        UpstreamTimeout => "The API behind the gateway did not answer in time.",
+        MethodNotAllowed => "Method not allowed.",
+        TooManyKeyLookups => "Too many new keys from your network.",
+        InvalidRequest => "The request is invalid.",
+        AdminUnauthorized => "A token is required.",
+        Forbidden => "Your role does not allow this.",
+        NotFound => "Not found.",
+        Conflict => "The request conflicts with the current state.",
+        BodyTooLarge => "The request body is too large.",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not a problem type of this gateway."),
+    };
 }
 
-/// <summary>
-/// The one <c>title</c> of each admin problem type: a title names the type, the <c>detail</c> says what happened.
-/// </summary>
-public static class ProblemTitles
+/// <summary>An RFC 9457 problem as a value; hosts turn it into <c>application/problem+json</c>. Its title is its type's (<see cref="ProblemTypes.Title"/>).</summary>
+public sealed record ApiProblem(string Type, int Status, string Detail)
 {
-    // Admin API (port 8081)
-    public const string InvalidRequest = "The request is invalid.";
-    public const string AdminUnauthorized = "A token is required.";
-    public const string NotFound = "Not found.";
-    public const string Conflict = "The request conflicts with the current state.";
-    public const string BodyTooLarge = "The request body is too large.";
-    public const string Forbidden = "Your role does not allow this.";
-}
+    public string Title => ProblemTypes.Title(Type);
 
-/// <summary>An RFC 9457 problem as a value; hosts turn it into <c>application/problem+json</c>.</summary>
-public sealed record ApiProblem(string Type, string Title, int Status, string Detail)
-{
     /// <summary>Field name → messages, for validation problems.</summary>
     public IReadOnlyDictionary<string, string[]>? Errors { get; init; }
 
     public static ApiProblem Invalid(string field, string message) =>
-        new(ProblemTypes.InvalidRequest, ProblemTitles.InvalidRequest, 400, $"{field}: {message}")
+        new(ProblemTypes.InvalidRequest, 400, $"{field}: {message}")
         {
             Errors = new Dictionary<string, string[]> { [field] = [message] },
         };
 
     public static ApiProblem BodyTooLarge(long limit) =>
-        new(ProblemTypes.BodyTooLarge, ProblemTitles.BodyTooLarge, 413, $"body: at most {limit} bytes are accepted.")
+        new(ProblemTypes.BodyTooLarge, 413, $"body: at most {limit} bytes are accepted.")
         {
             Errors = new Dictionary<string, string[]> { ["body"] = [$"must be at most {limit} bytes."] },
         };
 
-    public static ApiProblem Conflict(string detail) => new(ProblemTypes.Conflict, ProblemTitles.Conflict, 409, detail);
+    public static ApiProblem Conflict(string detail) => new(ProblemTypes.Conflict, 409, detail);
 
     public static ApiProblem NotFound(string what, string id) =>
-        new(ProblemTypes.NotFound, ProblemTitles.NotFound, 404, $"No {what.ToLowerInvariant()} has the id '{id}'.");
+        new(ProblemTypes.NotFound, 404, $"No {what.ToLowerInvariant()} has the id '{id}'.");
 }
 
 /// <summary>The result of a control-plane operation: a value, or the problem that prevented it.</summary>

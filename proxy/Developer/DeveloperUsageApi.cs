@@ -30,23 +30,10 @@ public static class DeveloperUsageApi
     public static void MapDeveloperUsage(this WebApplication app) => app.MapGet(Path, async (HttpContext context, ApiKeyVerifier verifier, QuotaLedger ledger, TimeProvider time) =>
     {
         var verification = await verifier.VerifyAsync(context);
-        if (verification.Outcome == KeyVerificationOutcome.LookupLimited)
+        if (verification.RefusesKey(out var refusal))
         {
-            await DataPlaneProblems.WriteAsync(context, Rejection.TooManyKeyLookups, KeyLookupLimiter.RetryAfterSeconds);
-            return;
-        }
-
-        var rejection = verification.Outcome switch
-        {
-            KeyVerificationOutcome.Verified or KeyVerificationOutcome.Suspended => (Rejection?)null,
-            KeyVerificationOutcome.Missing => Rejection.MissingKey,
-            KeyVerificationOutcome.Malformed => Rejection.MalformedKey,
-            KeyVerificationOutcome.Revoked => Rejection.RevokedKey,
-            _ => Rejection.UnknownKey,
-        };
-        if (rejection is { } refused)
-        {
-            await DataPlaneProblems.WriteAsync(context, refused);
+            // A suspended key may still see its usage: only a refusal of the key itself stops it.
+            await DataPlaneProblems.WriteAsync(context, refusal, verification.RetryAfterSeconds);
             return;
         }
 

@@ -11,6 +11,7 @@ using Gateway.Proxy.Metering;
 using Gateway.Proxy.Problems;
 using Gateway.Proxy.Proxying;
 using Gateway.Proxy.Quotas;
+using Gateway.Proxy.RateLimiting;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Options;
 
@@ -25,7 +26,12 @@ public static partial class GatewayServices
         services.AddSingleton<QuotaLedger>();
         services.AddSingleton<UsageRecorder>();
         services.AddSingleton<IUnflushedUsage>(sp => sp.GetRequiredService<UsageRecorder>());
+        services.AddSingleton<IUsageRowSource>(sp => sp.GetRequiredService<UsageRecorder>());
+        services.AddSingleton<IUsageRowSource>(sp => sp.GetRequiredService<QuotaLedger>());
         services.AddSingleton(sp => new KeyLookupLimiter(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Keys));
+        services.AddSingleton<RateLimits>();
+        services.AddSingleton<QuotaBaselines>();
+        services.AddSingleton<ApiCallerFactory>();
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IKeyChangeSink>(sp => sp.GetRequiredService<ApiKeyVerifier>());
         services.AddSingleton<UsageFlushStatus>();
@@ -100,10 +106,8 @@ public static partial class GatewayServices
                 return false;
             }
 
-            context.Response.StatusCode = 503;
             context.Response.Headers.RetryAfter = "1";
-            await Results.Problem("Storage is unavailable. Retry shortly.", statusCode: 503, title: "Storage is unavailable.", type: ProblemTypes.StorageUnavailable)
-                .ExecuteAsync(context);
+            await ProblemResponses.WriteAsync(context, new ApiProblem(ProblemTypes.StorageUnavailable, 503, "Storage is unavailable. Retry shortly."));
             return true;
         }
     }

@@ -9,9 +9,9 @@ namespace Gateway.Proxy.Keys;
 /// A verified API key as the data plane holds it in memory: who calls, on which plan, and the per-key state
 /// (token bucket, current quota period). Set as a request feature once the key is verified.
 /// </summary>
-public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey, TokenBucket rateLimit, long refreshAt)
+public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey, TokenBucket rateLimit, long refreshAt, QuotaPeriod? period = null)
 {
-    private QuotaPeriod? _period;
+    private QuotaPeriod? _period = period;
     private int _refreshing;
 
     public string KeyId { get; } = record.Id;

@@ -5,43 +5,10 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Gateway.Core;
 using Gateway.Core.Keys;
-using Gateway.Core.Plans;
-using Gateway.Core.Usage;
-using Gateway.Proxy.Quotas;
-using Gateway.Proxy.RateLimiting;
+using Gateway.Proxy.Problems;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Proxy.Keys;
-
-public enum KeyVerificationOutcome
-{
-    Verified,
-    Missing,
-    Malformed,
-    Unknown,
-    Revoked,
-    Suspended,
-
-    /// <summary>Not in memory, and the caller's network (or the whole instance) has used its storage reads for now.</summary>
-    LookupLimited,
-}
-
-public readonly record struct KeyVerification(KeyVerificationOutcome Outcome, ApiCaller? Caller)
-{
-    public static readonly KeyVerification Missing = new(KeyVerificationOutcome.Missing, null);
-    public static readonly KeyVerification Malformed = new(KeyVerificationOutcome.Malformed, null);
-    public static readonly KeyVerification Unknown = new(KeyVerificationOutcome.Unknown, null);
-    public static readonly KeyVerification LookupLimited = new(KeyVerificationOutcome.LookupLimited, null);
-
-    public static KeyVerification Of(ApiCaller caller) => new(
-        caller.Status switch
-        {
-            ApiKeyStatus.Active => KeyVerificationOutcome.Verified,
-            ApiKeyStatus.Suspended => KeyVerificationOutcome.Suspended,
-            _ => KeyVerificationOutcome.Revoked,
-        },
-        caller);
-}
 
 /// <summary>
 /// Verifies presented API keys. A key seen before is answered from memory: a dictionary lookup by key id and a
@@ -51,7 +18,7 @@ public readonly record struct KeyVerification(KeyVerificationOutcome Outcome, Ap
 /// <list type="bullet">
 /// <item>Requests presenting the same key while it loads share one load.</item>
 /// <item>A load is bounded per client network and per instance (<see cref="KeyLookupLimiter"/>): over the limit the
-/// caller gets <see cref="KeyVerificationOutcome.LookupLimited"/> before any storage read.</item>
+/// caller gets <see cref="Rejection.TooManyKeyLookups"/> before any storage read.</item>
 /// <item>A load has a deadline (<see cref="KeyOptions.VerifyTimeout"/>); past it the caller gets a
 /// <see cref="TimeoutException"/>, a storage fault (503), instead of waiting out the SDK's retries.</item>
 /// <item>A key that matches no record is remembered for a while by a fingerprint of the <em>whole</em> key, so a
@@ -95,12 +62,8 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
     private int _refreshesInFlight;
     private readonly ApiKeyFormat _format;
     private readonly IApiKeyStore _store;
-    private readonly PlanCatalog _plans;
-    private readonly QuotaLedger _ledger;
-    private readonly UsageTable _usage;
-    private readonly IUnflushedUsage _writer;
+    private readonly ApiCallerFactory _callerFactory;
     private readonly TimeProvider _time;
-    private readonly long _refreshTicks;
     private readonly ILogger<ApiKeyVerifier> _logger;
 
     /// <param name="lookups">
@@ -109,10 +72,7 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
     public ApiKeyVerifier(
         IOptions<GatewayOptions> options,
         IApiKeyStore store,
-        PlanCatalog plans,
-        QuotaLedger ledger,
-        UsageTable usage,
-        IUnflushedUsage writer,
+        ApiCallerFactory callerFactory,
         TimeProvider time,
         ILogger<ApiKeyVerifier> logger,
         KeyLookupLimiter? lookups = null)
@@ -120,12 +80,8 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
         _format = new ApiKeyFormat(options.Value.Keys.Environment);
         _callersBySpan = _callers.GetAlternateLookup<ReadOnlySpan<char>>();
         _store = store;
-        _plans = plans;
-        _ledger = ledger;
-        _usage = usage;
-        _writer = writer;
+        _callerFactory = callerFactory;
         _time = time;
-        _refreshTicks = (long)(options.Value.Keys.CacheRefresh.TotalSeconds * time.TimestampFrequency);
         _verifyTimeout = options.Value.Keys.VerifyTimeout;
         _lookups = lookups ?? new KeyLookupLimiter(options.Value.Keys);
         _logger = logger;
@@ -265,7 +221,7 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
         }
     }
 
-    /// <summary>Reads the key (and its quota baseline) and caches it, following the ordering rule in the summary.</summary>
+    /// <summary>Reads the key, has <see cref="ApiCallerFactory"/> build its entry (quota baseline included) and caches it, following the ordering rule in the summary.</summary>
     private async Task<KeyVerification> ReadAsync(string key, string keyId, UInt128 fingerprint, Task<KeyVerification> load)
     {
         var invalidation = InvalidationOf(keyId);
@@ -284,7 +240,7 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
                     return KeyVerification.Unknown;
                 }
 
-                var caller = await CreateCallerAsync(record, key, previous: null, deadline.Token);
+                var caller = await _callerFactory.CreateAsync(record, key, previous: null, deadline.Token);
                 lock (invalidation)
                 {
                     if (invalidation.Epoch == epoch)
@@ -306,30 +262,6 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
         }
     }
 
-    private async Task<ApiCaller> CreateCallerAsync(ApiKeyRecord record, string key, ApiCaller? previous, CancellationToken cancellationToken)
-    {
-        if (!_plans.TryGet(record.Plan, out var plan))
-        {
-            // A key on a plan that was removed from the catalog keeps working on the most restrictive plan.
-            plan = _plans.All.First();
-            LogUnknownPlan(_logger, record.Id, record.Plan, plan.Name);
-        }
-
-        var now = _time.GetTimestamp();
-        var bucket = previous is not null && ReferenceEquals(previous.Plan, plan)
-            ? previous.RateLimit
-            : new TokenBucket(plan.RequestsPerSecond, plan.Burst, now, _time.TimestampFrequency);
-        // Spread over 75-100 % of CacheRefresh, so keys loaded together do not all come due together.
-        var refreshAt = now + (long)(_refreshTicks * (0.75 + (0.25 * Random.Shared.NextDouble())));
-        var caller = new ApiCaller(record, plan, key, bucket, refreshAt);
-
-        // The quota baseline: what other writers (other instances, earlier runs of this one) counted this month.
-        var month = UsageCalendar.MonthOf(_time.GetUtcNow());
-        var baseline = await _usage.ReadMonthTotalAsync(record.CustomerId, record.Id, month, _writer.Writer, cancellationToken);
-        caller.QuotaPeriod(_ledger, month).SetBaseline(baseline);
-        return caller;
-    }
-
     private async Task RefreshAsync(ApiCaller cached)
     {
         try
@@ -343,7 +275,7 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
                 return;
             }
 
-            var fresh = await CreateCallerAsync(record, cached.VerifiedKey, cached, CancellationToken.None);
+            var fresh = await _callerFactory.CreateAsync(record, cached.VerifiedKey, cached, CancellationToken.None);
             lock (invalidation)
             {
                 // A change applied meanwhile has dropped the entry already; the next request loads it afresh.
@@ -385,9 +317,6 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
         /// <summary>Called under the lock.</summary>
         public void Advance() => Volatile.Write(ref _epoch, _epoch + 1);
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Key {KeyId} is on plan '{Plan}', which the catalog no longer has; enforcing plan '{Fallback}'.")]
-    private static partial void LogUnknownPlan(ILogger logger, string keyId, string plan, string fallback);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refreshing key {KeyId} from storage failed; serving the cached entry.")]
     private static partial void LogRefreshFailed(ILogger logger, string keyId, Exception exception);

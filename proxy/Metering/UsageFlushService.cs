@@ -1,8 +1,6 @@
-using Azure.Data.Tables;
 using Gateway.Core;
 using Gateway.Core.Storage;
 using Gateway.Core.Usage;
-using Gateway.Proxy.Quotas;
 using Gateway.Proxy.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -15,7 +13,7 @@ public readonly record struct FlushResult(int Rows, int Batches, int FailedBatch
 }
 
 /// <summary>
-/// Writes what <see cref="UsageRecorder"/> and <see cref="QuotaLedger"/> counted to the usage table: on an interval,
+/// Writes what the row sources (<see cref="UsageRecorder"/>, <see cref="Quotas.QuotaLedger"/>) counted to the usage table: on an interval,
 /// and a last time on graceful shutdown (after Kestrel has drained in-flight requests). Only changed cells are
 /// written, grouped by partition into transactions of at most 100 rows, so table writes grow with the number of
 /// active cells, not with the request rate. Rows hold cumulative counts (upsert-replace): a batch that failed, or
@@ -23,8 +21,8 @@ public readonly record struct FlushResult(int Rows, int Batches, int FailedBatch
 /// On a hard crash, what was counted since the last successful flush (at most one interval) is lost.
 /// </summary>
 public sealed partial class UsageFlushService(
-    UsageRecorder recorder,
-    QuotaLedger ledger,
+    IEnumerable<IUsageRowSource> sources,
+    IUnflushedUsage writer,
     UsageTable table,
     UsageFlushStatus status,
     GatewayMetrics metrics,
@@ -85,22 +83,17 @@ public sealed partial class UsageFlushService(
         try
         {
             var started = status.FlushStarting();
-            var pending = new Dictionary<string, List<(TableEntity Row, Action Done)>>(StringComparer.Ordinal);
-            foreach (var (cell, counter) in recorder.Cells)
+            var pending = new Dictionary<string, List<UsageRow>>(StringComparer.Ordinal);
+            foreach (var source in sources)
             {
-                var count = counter.Count;
-                if (count != counter.Flushed)
+                foreach (var row in source.DirtyRows(writer.Writer))
                 {
-                    Add(pending, UsageTable.HourRow(new UsageCount(cell, recorder.Writer, count)), () => counter.MarkFlushed(count));
-                }
-            }
+                    if (!pending.TryGetValue(row.Entity.PartitionKey, out var rows))
+                    {
+                        pending[row.Entity.PartitionKey] = rows = [];
+                    }
 
-            foreach (var period in ledger.Periods)
-            {
-                var count = period.Local;
-                if (count != period.Flushed)
-                {
-                    Add(pending, UsageTable.MonthRow(period.CustomerId, period.KeyId, period.Month, recorder.Writer, count), () => period.MarkFlushed(count));
+                    rows.Add(row);
                 }
             }
 
@@ -115,17 +108,7 @@ public sealed partial class UsageFlushService(
         }
     }
 
-    private static void Add(Dictionary<string, List<(TableEntity, Action)>> pending, TableEntity row, Action done)
-    {
-        if (!pending.TryGetValue(row.PartitionKey, out var rows))
-        {
-            pending[row.PartitionKey] = rows = [];
-        }
-
-        rows.Add((row, done));
-    }
-
-    private async Task<FlushResult> WriteAsync(Dictionary<string, List<(TableEntity Row, Action Done)>> pending, CancellationToken cancellationToken)
+    private async Task<FlushResult> WriteAsync(Dictionary<string, List<UsageRow>> pending, CancellationToken cancellationToken)
     {
         int rowsWritten = 0, batches = 0, failed = 0;
         foreach (var rows in pending.Values)
@@ -136,10 +119,10 @@ public sealed partial class UsageFlushService(
                 Interlocked.Increment(ref _tableOperations);
                 try
                 {
-                    await table.WriteBatchAsync([.. batch.Select(b => b.Row)], cancellationToken);
-                    foreach (var (_, done) in batch)
+                    await table.WriteBatchAsync([.. batch.Select(b => b.Entity)], cancellationToken);
+                    foreach (var row in batch)
                     {
-                        done();
+                        row.Written();
                     }
 
                     rowsWritten += batch.Length;
@@ -167,14 +150,9 @@ public sealed partial class UsageFlushService(
     private void Forget()
     {
         var now = time.GetUtcNow();
-        recorder.Forget(beforeHour: UsageCalendar.HourOf(now) - 2);
-        var month = UsageCalendar.MonthOf(now);
-        foreach (var period in ledger.Periods)
+        foreach (var source in sources)
         {
-            if (period.Month < month && period.Flushed == period.Local)
-            {
-                ledger.Forget(period);
-            }
+            source.ForgetFlushed(now);
         }
     }
 

@@ -1,12 +1,10 @@
-using Gateway.Proxy.Quotas;
-
 namespace Gateway.Proxy.Metering;
 
 /// <summary>
 /// How far storage is behind the counts in memory, for the readiness check and the usage gauges:
 /// <see cref="UsageFlushService"/> reports when each flush starts and how it ended; the cells say what is dirty now.
 /// </summary>
-public sealed class UsageFlushStatus(UsageRecorder recorder, QuotaLedger ledger, TimeProvider time)
+public sealed class UsageFlushStatus(IEnumerable<IUsageRowSource> sources, TimeProvider time)
 {
     /// <summary>Every count made before this timestamp is in storage: the start of the last flush that wrote everything it gathered.</summary>
     private long _storedBefore = time.GetTimestamp();
@@ -31,7 +29,7 @@ public sealed class UsageFlushStatus(UsageRecorder recorder, QuotaLedger ledger,
 
     /// <summary>Usage cells and quota-month rows whose count storage does not hold yet: the rows the next flush writes.</summary>
     public int DirtyCells() =>
-        recorder.Cells.Count(c => c.Value.Count != c.Value.Flushed) + ledger.Periods.Count(p => p.Local != p.Flushed);
+        sources.Sum(s => s.FlushableCounts.Count(c => c.IsDirty));
 
     /// <summary>
     /// The live loss window: how long ago the oldest count that storage does not hold yet was made, at most; zero when

@@ -6,35 +6,14 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Proxy.Metering;
 
-/// <summary>A cell's cumulative count in this process and how much of it storage already holds.</summary>
-public sealed class UsageCounter
-{
-    private long _count;
-    private long _flushed;
-
-    public long Count => Volatile.Read(ref _count);
-
-    public long Flushed => Volatile.Read(ref _flushed);
-
-    public void Increment() => Interlocked.Increment(ref _count);
-
-    public void MarkFlushed(long value)
-    {
-        long seen;
-        while ((seen = Volatile.Read(ref _flushed)) < value && Interlocked.CompareExchange(ref _flushed, value, seen) != seen)
-        {
-        }
-    }
-}
-
 /// <summary>
 /// Counts calls in memory, per <see cref="UsageCell"/> (customer, key, route group, UTC hour, outcome), with one
 /// interlocked increment and no allocation once a cell exists. <see cref="UsageFlushService"/> writes the cells
-/// to the usage table. The writer id is unique per process start, so rows of earlier runs are never overwritten.
+/// to the usage table as hour rows. The writer id is unique per process start, so rows of earlier runs are never overwritten.
 /// </summary>
-public sealed class UsageRecorder : IUnflushedUsage
+public sealed class UsageRecorder : IUnflushedUsage, IUsageRowSource
 {
-    private readonly ConcurrentDictionary<UsageCell, UsageCounter> _cells = new();
+    private readonly ConcurrentDictionary<UsageCell, FlushableCount> _cells = new();
     private readonly TimeProvider _time;
 
     public UsageRecorder(IOptions<GatewayOptions> options, TimeProvider time)
@@ -50,19 +29,35 @@ public sealed class UsageRecorder : IUnflushedUsage
     public void Record(string customerId, string keyId, string routeGroup, CallOutcome outcome)
     {
         var cell = new UsageCell(customerId, keyId, routeGroup, UsageCalendar.HourOf(_time.GetUtcNow()), outcome);
-        _cells.GetOrAdd(cell, static _ => new UsageCounter()).Increment();
+        _cells.GetOrAdd(cell, static _ => new FlushableCount()).Increment();
     }
 
-    public IEnumerable<KeyValuePair<UsageCell, UsageCounter>> Cells => _cells;
+    public IEnumerable<KeyValuePair<UsageCell, FlushableCount>> Cells => _cells;
+
+    public IEnumerable<FlushableCount> FlushableCounts => _cells.Select(c => c.Value);
+
+    public IEnumerable<UsageRow> DirtyRows(string writer)
+    {
+        foreach (var (cell, counter) in _cells)
+        {
+            if (counter.TryReadDirty(out var count))
+            {
+                yield return new UsageRow(UsageTable.HourRow(new UsageCount(cell, writer, count)), counter, count);
+            }
+        }
+    }
+
+    /// <summary>Hours end; a cell two hours past gets no more calls.</summary>
+    public void ForgetFlushed(DateTimeOffset now) => Forget(beforeHour: UsageCalendar.HourOf(now) - 2);
 
     /// <summary>Drops cells that are fully written and old enough that no call can still land in them.</summary>
     public void Forget(int beforeHour)
     {
         foreach (var (cell, counter) in _cells)
         {
-            if (cell.Hour < beforeHour && counter.Flushed == counter.Count)
+            if (cell.Hour < beforeHour && !counter.IsDirty)
             {
-                _cells.TryRemove(new KeyValuePair<UsageCell, UsageCounter>(cell, counter));
+                _cells.TryRemove(new KeyValuePair<UsageCell, FlushableCount>(cell, counter));
             }
         }
     }

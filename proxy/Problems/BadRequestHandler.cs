@@ -24,14 +24,7 @@ public sealed class BadRequestHandler : IExceptionHandler
             : bad.InnerException is JsonException json
                 ? ApiProblem.Invalid(JsonField(json.Path), "is not valid JSON of the expected shape.")
                 : ApiProblem.Invalid("request", "could not be read.") with { Status = bad.StatusCode is >= 400 and < 500 ? bad.StatusCode : 400 };
-        httpContext.Response.StatusCode = problem.Status;
-        await Results.Problem(
-                problem.Detail,
-                statusCode: problem.Status,
-                title: problem.Title,
-                type: problem.Type,
-                extensions: problem.Errors is null ? null : new Dictionary<string, object?> { ["errors"] = problem.Errors })
-            .ExecuteAsync(httpContext);
+        await ProblemResponses.WriteAsync(httpContext, problem);
         return true;
     }
 

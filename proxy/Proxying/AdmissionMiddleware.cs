@@ -95,41 +95,31 @@ public sealed partial class AdmissionMiddleware(
 
     private Task AdmitAsync(HttpContext context, KeyVerification verification, long started)
     {
-        if (verification.Outcome == KeyVerificationOutcome.LookupLimited)
+        if (verification.RefusesKey(out var refusal))
         {
-            return DataPlaneProblems.WriteAsync(context, Rejection.TooManyKeyLookups, KeyLookupLimiter.RetryAfterSeconds);
-        }
-
-        if (verification.Outcome != KeyVerificationOutcome.Verified && verification.Outcome != KeyVerificationOutcome.Suspended)
-        {
-            return DataPlaneProblems.WriteAsync(context, verification.Outcome switch
-            {
-                KeyVerificationOutcome.Missing => Rejection.MissingKey,
-                KeyVerificationOutcome.Malformed => Rejection.MalformedKey,
-                KeyVerificationOutcome.Revoked => Rejection.RevokedKey,
-                _ => Rejection.UnknownKey,
-            });
+            return DataPlaneProblems.WriteAsync(context, refusal, verification.RetryAfterSeconds);
         }
 
         var caller = verification.Caller!;
         var routeGroup = RouteGroups.Of(context);
-        if (verification.Outcome == KeyVerificationOutcome.Suspended)
+        if (verification.Rejection is { } refused)
         {
+            // A known key refused as such (suspended): counted, with its rate limit reported.
             WriteCurrentRateLimit(context, caller.RateLimit);
-            return RejectAsync(context, caller, routeGroup, CallOutcome.RejectedSuspended, Rejection.Suspended);
+            return RejectAsync(context, caller, routeGroup, refused);
         }
 
         if (!caller.Plan.Covers(routeGroup))
         {
             WriteCurrentRateLimit(context, caller.RateLimit);
-            return RejectAsync(context, caller, routeGroup, CallOutcome.RejectedRouteNotInPlan, Rejection.RouteNotInPlan);
+            return RejectAsync(context, caller, routeGroup, Rejection.RouteNotInPlan);
         }
 
         var rate = caller.RateLimit.TryTake(time.GetTimestamp());
         WriteRateLimitHeaders(context.Response.Headers, caller.RateLimit, rate);
         if (!rate.Allowed)
         {
-            return RejectAsync(context, caller, routeGroup, CallOutcome.RejectedRateLimited, Rejection.RateLimited, rate.RetryAfterSeconds);
+            return RejectAsync(context, caller, routeGroup, Rejection.RateLimited, rate.RetryAfterSeconds);
         }
 
         var now = time.GetUtcNow();
@@ -138,7 +128,7 @@ public sealed partial class AdmissionMiddleware(
         if (period.TryAdmit(caller.Plan) == QuotaDecision.Exhausted)
         {
             var untilNextMonth = (long)Math.Ceiling((UsageCalendar.MonthEnd(month) - now).TotalSeconds);
-            return RejectAsync(context, caller, routeGroup, CallOutcome.RejectedQuotaExhausted, Rejection.QuotaExhausted, (int)Math.Min(untilNextMonth, int.MaxValue));
+            return RejectAsync(context, caller, routeGroup, Rejection.QuotaExhausted, (int)Math.Min(untilNextMonth, int.MaxValue));
         }
 
         context.Features.Set(caller);
@@ -229,10 +219,15 @@ public sealed partial class AdmissionMiddleware(
     private void WriteCurrentRateLimit(HttpContext context, TokenBucket bucket) =>
         WriteRateLimitHeaders(context.Response.Headers, bucket, bucket.Peek(time.GetTimestamp()));
 
-    private Task RejectAsync(HttpContext context, ApiCaller caller, string routeGroup, CallOutcome outcome, Rejection rejection, int retryAfterSeconds = 0)
+    /// <summary>Refuses a call by a known key, counted as the outcome the rejection carries.</summary>
+    private Task RejectAsync(HttpContext context, ApiCaller caller, string routeGroup, Rejection rejection, int retryAfterSeconds = 0)
     {
-        usage.Record(caller.CustomerId, caller.KeyId, routeGroup, outcome);
-        metrics.Call(caller.Plan.Name, routeGroup, outcome);
+        if (rejection.CountedAs() is { } outcome)
+        {
+            usage.Record(caller.CustomerId, caller.KeyId, routeGroup, outcome);
+            metrics.Call(caller.Plan.Name, routeGroup, outcome);
+        }
+
         return DataPlaneProblems.WriteAsync(context, rejection, retryAfterSeconds);
     }
 

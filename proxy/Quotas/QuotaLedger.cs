@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using Gateway.Core.Plans;
+using Gateway.Core.Usage;
+using Gateway.Proxy.Metering;
 
 namespace Gateway.Proxy.Quotas;
 
@@ -21,21 +23,22 @@ public enum QuotaDecision
 /// billable (the upstream never answered), <see cref="QuotaLedger.Release"/> takes it back once that is known, on
 /// this same object, so it goes to the month that admitted it even when the month has rolled over meanwhile. Until
 /// then the call holds its place in the quota. The month row the flush writes is <see cref="Local"/> as it stands:
-/// the count after refunds.
+/// the count after refunds (<see cref="Calls"/>, a <see cref="FlushableCount"/>).
 /// </summary>
 public sealed class QuotaPeriod(string customerId, string keyId, int month)
 {
     private long _baseline;
-    private long _local;
-    private long _flushed;
     private int _dropped;
 
     public string CustomerId { get; } = customerId;
     public string KeyId { get; } = keyId;
     public int Month { get; } = month;
 
+    /// <summary>Calls admitted by this process (its writer) this month, less those given back: the month row's count.</summary>
+    public FlushableCount Calls { get; } = new();
+
     /// <summary>Calls admitted by this process (its writer) this month, less those given back.</summary>
-    public long Local => Volatile.Read(ref _local);
+    public long Local => Calls.Count;
 
     /// <summary>Calls stored by other writers (other instances, earlier runs) when last read.</summary>
     public long Baseline => Volatile.Read(ref _baseline);
@@ -43,33 +46,30 @@ public sealed class QuotaPeriod(string customerId, string keyId, int month)
     public long Used => Baseline + Local;
 
     /// <summary>The count of the month row storage holds for this writer, as last written.</summary>
-    public long Flushed => Volatile.Read(ref _flushed);
+    public long Flushed => Calls.Flushed;
 
     public void SetBaseline(long value) => Volatile.Write(ref _baseline, value);
 
-    /// <summary>
-    /// Records the count just written. Flushes run one at a time, so the last value written is what storage holds;
-    /// it can be lower than an earlier one when calls were given back in between.
-    /// </summary>
-    public void MarkFlushed(long value) => Volatile.Write(ref _flushed, value);
+    /// <summary>Records the count just written (<see cref="FlushableCount.MarkFlushed"/>).</summary>
+    public void MarkFlushed(long value) => Calls.MarkFlushed(value);
 
     /// <summary>Admits one call. On a blocking plan the check and the count are one atomic step, so exactly the quota gets through.</summary>
     public QuotaDecision TryAdmit(Plan plan)
     {
         if (plan.OverQuota == OverQuotaBehaviour.Bill)
         {
-            return Baseline + Interlocked.Increment(ref _local) > plan.MonthlyQuota ? QuotaDecision.Overage : QuotaDecision.Included;
+            return Baseline + Calls.Add(1) > plan.MonthlyQuota ? QuotaDecision.Overage : QuotaDecision.Included;
         }
 
         while (true)
         {
-            var local = Volatile.Read(ref _local);
+            var local = Calls.Count;
             if (Baseline + local >= plan.MonthlyQuota)
             {
                 return QuotaDecision.Exhausted;
             }
 
-            if (Interlocked.CompareExchange(ref _local, local + 1, local) == local)
+            if (Calls.TryIncrementFrom(local))
             {
                 return QuotaDecision.Included;
             }
@@ -77,7 +77,7 @@ public sealed class QuotaPeriod(string customerId, string keyId, int month)
     }
 
     /// <summary>Takes back one admitted call: a place for the next call on a blocking plan, one call less of overage on a billing plan.</summary>
-    internal void GiveBack() => Interlocked.Decrement(ref _local);
+    internal void GiveBack() => Calls.Add(-1);
 
     /// <summary>True while the ledger has dropped this period (see <see cref="QuotaLedger.Forget"/>).</summary>
     internal bool IsDropped => Volatile.Read(ref _dropped) != 0;
@@ -93,7 +93,7 @@ public sealed class QuotaPeriod(string customerId, string keyId, int month)
 /// Periods of past months stay until flushed, then go; a refund for a period that has gone brings it back, so the
 /// corrected count is written too.
 /// </summary>
-public sealed class QuotaLedger
+public sealed class QuotaLedger : IUsageRowSource
 {
     private readonly ConcurrentDictionary<(string KeyId, int Month), QuotaPeriod> _periods = new();
     private readonly Lock _dropping = new();
@@ -102,6 +102,32 @@ public sealed class QuotaLedger
         _periods.GetOrAdd((keyId, month), static (k, customerId) => new QuotaPeriod(customerId, k.KeyId, k.Month), customerId);
 
     public IEnumerable<QuotaPeriod> Periods => _periods.Values;
+
+    public IEnumerable<FlushableCount> FlushableCounts => _periods.Values.Select(p => p.Calls);
+
+    public IEnumerable<UsageRow> DirtyRows(string writer)
+    {
+        foreach (var period in _periods.Values)
+        {
+            if (period.Calls.TryReadDirty(out var count))
+            {
+                yield return new UsageRow(UsageTable.MonthRow(period.CustomerId, period.KeyId, period.Month, writer, count), period.Calls, count);
+            }
+        }
+    }
+
+    /// <summary>Drops the periods of past months once flushed; a later refund brings its period back (<see cref="Release"/>).</summary>
+    public void ForgetFlushed(DateTimeOffset now)
+    {
+        var month = UsageCalendar.MonthOf(now);
+        foreach (var period in _periods.Values)
+        {
+            if (period.Month < month && !period.Calls.IsDirty)
+            {
+                Forget(period);
+            }
+        }
+    }
 
     /// <summary>
     /// Gives one call back to <paramref name="period"/>, the period that admitted it: an admitted call that turned out
@@ -133,7 +159,7 @@ public sealed class QuotaLedger
             // Marked before the count is read again: a refund racing with this either shows in that read (the period
             // stays) or sees the mark and puts the period back once this lock is released.
             period.MarkDropped();
-            if (period.Flushed == period.Local)
+            if (!period.Calls.IsDirty)
             {
                 _periods.TryRemove(new KeyValuePair<(string, int), QuotaPeriod>((period.KeyId, period.Month), period));
                 return;

@@ -1,10 +1,11 @@
 using System.Text.Json;
+using Gateway.Core.Problems;
 
 namespace Gateway.Tests.Infrastructure;
 
 public static class Problems
 {
-    /// <summary>Asserts an RFC 9457 response with the given status and stable type; returns its body.</summary>
+    /// <summary>Asserts an RFC 9457 response with the given status, stable type and that type's one title; returns its body.</summary>
     public static async Task<JsonElement> AssertAsync(HttpResponseMessage response, int status, string type)
     {
         var body = await response.Content.ReadAsStringAsync();
@@ -13,7 +14,7 @@ public static class Problems
         var json = JsonDocument.Parse(body).RootElement;
         Assert.Equal(type, json.GetProperty("type").GetString());
         Assert.Equal(status, json.GetProperty("status").GetInt32());
-        Assert.False(string.IsNullOrWhiteSpace(json.GetProperty("title").GetString()));
+        Assert.Equal(ProblemTypes.Title(type), json.GetProperty("title").GetString());
         return json;
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Gateway.Core.Keys;
 using Gateway.Proxy.Keys;
+using Gateway.Proxy.Problems;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,7 +49,7 @@ public sealed class KeyChangeOrderingTests(Azurite azurite) : GatewayTest(azurit
             var revoke = trial / 3 % 2 == 0;
             var issued = (await keys.IssueAsync(customer, "open", CancellationToken.None)).Value!;
             var headers = new HeaderDictionary { [ApiKeyCredentials.ApiKeyHeader] = issued.Key };
-            var expected = revoke ? KeyVerificationOutcome.Revoked : KeyVerificationOutcome.Suspended;
+            var expected = revoke ? Rejection.RevokedKey : Rejection.Suspended;
             var hold = race == Race.Unheld ? null : store.Hold(issued.Record.Id);
 
             var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -87,13 +88,13 @@ public sealed class KeyChangeOrderingTests(Azurite azurite) : GatewayTest(azurit
             var first = await Task.WhenAll(firstCalls).WaitAsync(Patience, ct);
             var later = await afterChange.WaitAsync(Patience, ct);
             var settled = await verifier.VerifyAsync(headers, CancellationToken.None);
-            if (later.Outcome != expected || settled.Outcome != expected)
+            if (later.Rejection != expected || settled.Rejection != expected)
             {
-                failures.Enqueue($"trial {trial} ({race}, {(revoke ? "revoke" : "suspend")}): {later.Outcome} right after the change, {settled.Outcome} once the first loads ended");
+                failures.Enqueue($"trial {trial} ({race}, {(revoke ? "revoke" : "suspend")}): {later.Rejection} right after the change, {settled.Rejection} once the first loads ended");
             }
 
             // Calls concurrent with the change may see the key before or after it, nothing else.
-            Assert.All(first, v => Assert.True(v.Outcome == KeyVerificationOutcome.Verified || v.Outcome == expected, $"first call: {v.Outcome}"));
+            Assert.All(first, v => Assert.True(v.IsVerified || v.Rejection == expected, $"first call: {v.Rejection}"));
         });
 
         Assert.True(failures.IsEmpty, $"{failures.Count} of {trials} trials served a changed key after the change was answered:\n{string.Join("\n", failures.Take(10))}");

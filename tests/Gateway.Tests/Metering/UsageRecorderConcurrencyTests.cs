@@ -19,12 +19,12 @@ public sealed class UsageRecorderConcurrencyTests
     [Fact]
     public void Counter_IncrementedFromManyThreadsAtOnce_CountsEveryIncrement()
     {
-        UsageCounter counter = null!;
+        FlushableCount counter = null!;
         var lost = new List<long>();
 
         Contention.Run(
             Rounds,
-            prepare: _ => counter = new UsageCounter(),
+            prepare: _ => counter = new FlushableCount(),
             step: (_, _) => counter.Increment,
             check: (_, steps) => lost.Add(steps.Sum() - counter.Count));
 

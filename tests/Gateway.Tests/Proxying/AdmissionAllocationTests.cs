@@ -12,6 +12,7 @@ using Gateway.Proxy.Keys;
 using Gateway.Proxy.Metering;
 using Gateway.Proxy.Proxying;
 using Gateway.Proxy.Quotas;
+using Gateway.Proxy.RateLimiting;
 using Gateway.Proxy.Telemetry;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
@@ -72,8 +73,9 @@ public sealed class AdmissionAllocationTests
         var format = new ApiKeyFormat(options.Value.Keys.Environment);
         var (key, keyId) = format.Generate();
         var record = new ApiKeyRecord(keyId, "c_alloc", "open", ApiKeyStatus.Active, ApiKeyHash.Compute(key), format.Prefix + keyId, time.GetUtcNow(), null);
-        var verifier = new ApiKeyVerifier(options, new OneKeyStore(record), new PlanCatalog(options), ledger, new UsageTable(tables), recorder, time, NullLogger<ApiKeyVerifier>.Instance);
-        var metrics = new GatewayMetrics(meters, new UsageFlushStatus(recorder, ledger, time), new TableRequestCounter(), time);
+        var callers = new ApiCallerFactory(new PlanCatalog(options), new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), recorder, time), options, time, NullLogger<ApiCallerFactory>.Instance);
+        var verifier = new ApiKeyVerifier(options, new OneKeyStore(record), callers, time, NullLogger<ApiKeyVerifier>.Instance);
+        var metrics = new GatewayMetrics(meters, new UsageFlushStatus([recorder, ledger], time), new TableRequestCounter(), time);
 
         var context = new DefaultHttpContext();
         context.Request.Headers[ApiKeyCredentials.ApiKeyHeader] = key;

@@ -31,9 +31,12 @@ public sealed class StorageUnavailableTests(Azurite azurite) : SharedGatewayTest
             using var usage = await Gateway.Data.SendAsync(TestGateway.Get("_gateway/usage", fresh));
             using var served = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", cached));
 
-            await Problems.AssertAsync(refused, 503, "urn:gateway:problem:storage-unavailable");
+            // Two code paths (admission's pre-serialised body, the storage-fault handler behind /_gateway/usage), one title.
+            var refusedBody = await Problems.AssertAsync(refused, 503, "urn:gateway:problem:storage-unavailable");
             Assert.Equal(TimeSpan.FromSeconds(1), refused.Headers.RetryAfter?.Delta);
-            await Problems.AssertAsync(usage, 503, "urn:gateway:problem:storage-unavailable");
+            var usageBody = await Problems.AssertAsync(usage, 503, "urn:gateway:problem:storage-unavailable");
+            Assert.Equal(refusedBody.GetProperty("title").GetString(), usageBody.GetProperty("title").GetString());
+            Assert.Equal(TimeSpan.FromSeconds(1), usage.Headers.RetryAfter?.Delta);
             Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         }
         finally

@@ -1,0 +1,43 @@
+using Gateway.Core;
+using Gateway.Core.Keys;
+using Gateway.Core.Plans;
+using Gateway.Proxy.Quotas;
+using Gateway.Proxy.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Proxy.Keys;
+
+/// <summary>
+/// Builds the <see cref="ApiCaller"/> the data plane holds for a key record read from storage: its plan, its token
+/// bucket (<see cref="RateLimits"/>), its quota baseline (<see cref="QuotaBaselines"/>) and when to re-read it.
+/// </summary>
+public sealed partial class ApiCallerFactory(
+    PlanCatalog plans,
+    RateLimits rateLimits,
+    QuotaBaselines baselines,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<ApiCallerFactory> logger)
+{
+    private readonly long _refreshTicks = (long)(options.Value.Keys.CacheRefresh.TotalSeconds * time.TimestampFrequency);
+
+    /// <param name="previous">The entry a background refresh replaces: a key still on the same plan keeps its bucket.</param>
+    public async Task<ApiCaller> CreateAsync(ApiKeyRecord record, string key, ApiCaller? previous, CancellationToken cancellationToken)
+    {
+        if (!plans.TryGet(record.Plan, out var plan))
+        {
+            // A key on a plan that was removed from the catalog keeps working on the most restrictive plan.
+            plan = plans.All.First();
+            LogUnknownPlan(logger, record.Id, record.Plan, plan.Name);
+        }
+
+        var bucket = rateLimits.For(plan, previous?.Plan, previous?.RateLimit);
+        // Spread over 75-100 % of CacheRefresh, so keys loaded together do not all come due together.
+        var refreshAt = time.GetTimestamp() + (long)(_refreshTicks * (0.75 + (0.25 * Random.Shared.NextDouble())));
+        var period = await baselines.LoadAsync(record.CustomerId, record.Id, cancellationToken);
+        return new ApiCaller(record, plan, key, bucket, refreshAt, period);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Key {KeyId} is on plan '{Plan}', which the catalog no longer has; enforcing plan '{Fallback}'.")]
+    private static partial void LogUnknownPlan(ILogger logger, string keyId, string plan, string fallback);
+}

@@ -1,0 +1,42 @@
+using Gateway.Core.Keys;
+using Gateway.Proxy.Problems;
+
+namespace Gateway.Proxy.Keys;
+
+/// <summary>
+/// What verifying a presented key found: the <see cref="Caller"/> when a record matched it (from memory or storage),
+/// and the <see cref="Rejection"/> when the call must be refused. A verified key has no rejection. A suspended key
+/// is refused with an outcome that is counted (<see cref="Rejections.CountedAs"/>) and may still read its own usage;
+/// every other refusal of a key (missing, malformed, unknown, revoked, over the lookup limit) is counted as nothing
+/// and comes before anything else (<see cref="RefusesKey"/>).
+/// </summary>
+public readonly record struct KeyVerification(ApiCaller? Caller, Rejection? Rejection)
+{
+    public static readonly KeyVerification Missing = new(null, Problems.Rejection.MissingKey);
+    public static readonly KeyVerification Malformed = new(null, Problems.Rejection.MalformedKey);
+    public static readonly KeyVerification Unknown = new(null, Problems.Rejection.UnknownKey);
+    public static readonly KeyVerification LookupLimited = new(null, Problems.Rejection.TooManyKeyLookups);
+
+    /// <summary>The key is known and active: the call may go on to the plan's checks.</summary>
+    public bool IsVerified => Caller is not null && Rejection is null;
+
+    /// <summary>
+    /// True when the key itself is refused, so nothing else is looked at: a rejection that is not counted. False for a
+    /// verified key, and for a suspended one, which has a <see cref="Caller"/> to count its refusal against.
+    /// </summary>
+    public bool RefusesKey(out Rejection rejection)
+    {
+        rejection = Rejection.GetValueOrDefault();
+        return Rejection is { } refused && refused.CountedAs() is null;
+    }
+
+    /// <summary>The <c>Retry-After</c> the rejection carries: only the lookup limit has a fixed one.</summary>
+    public int RetryAfterSeconds => Rejection == Problems.Rejection.TooManyKeyLookups ? KeyLookupLimiter.RetryAfterSeconds : 0;
+
+    public static KeyVerification Of(ApiCaller caller) => caller.Status switch
+    {
+        ApiKeyStatus.Active => new(caller, null),
+        ApiKeyStatus.Suspended => new(caller, Problems.Rejection.Suspended),
+        _ => new(caller, Problems.Rejection.RevokedKey),
+    };
+}

@@ -1,0 +1,47 @@
+namespace Gateway.Proxy.Metering;
+
+/// <summary>
+/// A count made in memory (calls in a usage cell, calls against a key's quota in a month) and the value of it that
+/// storage holds, as last written. Counting is one interlocked operation and allocates nothing.
+/// <para>
+/// Ordering rule: a flush reads <see cref="Count"/> once (<see cref="TryReadDirty"/>), writes the row with that
+/// value, and calls <see cref="MarkFlushed"/> with the same value only after storage has accepted the row. Flushes run
+/// one at a time (<see cref="UsageFlushService"/>), so the value marked last is the value storage holds; it can be
+/// lower than an earlier one (a quota refund lowers a count), which is why it is set and never raised to a maximum.
+/// A count that changes after it was read stays dirty (<see cref="Count"/> ≠ <see cref="Flushed"/>) and is written by
+/// the next flush. A count is dropped only by its owner, only when it is clean, and only once no call can change it
+/// any more (<see cref="IUsageRowSource.ForgetFlushed"/>).
+/// </para>
+/// </summary>
+public sealed class FlushableCount
+{
+    private long _count;
+    private long _flushed;
+
+    /// <summary>The count in this process (its writer), including what is not stored yet.</summary>
+    public long Count => Volatile.Read(ref _count);
+
+    /// <summary>The count storage holds for this writer, as last written.</summary>
+    public long Flushed => Volatile.Read(ref _flushed);
+
+    /// <summary>Storage does not hold <see cref="Count"/> yet: the next flush writes it.</summary>
+    public bool IsDirty => Count != Flushed;
+
+    public void Increment() => Interlocked.Increment(ref _count);
+
+    /// <summary>Adds <paramref name="delta"/> (negative to give calls back) and returns the new count.</summary>
+    public long Add(long delta) => Interlocked.Add(ref _count, delta);
+
+    /// <summary>Counts one more only if the count is still <paramref name="seen"/>: one step of a check-and-count loop.</summary>
+    public bool TryIncrementFrom(long seen) => Interlocked.CompareExchange(ref _count, seen + 1, seen) == seen;
+
+    /// <summary>Reads the count once; true when storage does not hold that value, which is then the one to write.</summary>
+    public bool TryReadDirty(out long count)
+    {
+        count = Count;
+        return count != Flushed;
+    }
+
+    /// <summary>Records the value just written (see the ordering rule).</summary>
+    public void MarkFlushed(long value) => Volatile.Write(ref _flushed, value);
+}
