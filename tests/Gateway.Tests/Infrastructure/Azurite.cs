@@ -44,7 +44,8 @@ public sealed class Azurite : IAsyncLifetime
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        // 90 s: on a machine loaded by parallel builds (load average ~20 on 2 cores) node took over 30 s once.
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
@@ -61,7 +62,7 @@ public sealed class Azurite : IAsyncLifetime
             await Task.Delay(100);
         }
 
-        throw new TimeoutException("Azurite did not start listening within 30 s.");
+        throw new TimeoutException("Azurite did not start listening within 90 s.");
     }
 
     /// <summary>Freezes Azurite (SIGSTOP): storage stops answering without losing its data, as in an outage.</summary>
