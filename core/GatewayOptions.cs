@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
+using System.Reflection;
 using Gateway.Core.Plans;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Core;
 
@@ -11,17 +13,49 @@ public sealed class GatewayOptions
     /// <summary>The plan catalog, keyed by plan name.</summary>
     public Dictionary<string, PlanOptions> Plans { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    [ValidateObjectMembers]
     public StorageOptions Storage { get; set; } = new();
 
+    [ValidateObjectMembers]
     public KeyOptions Keys { get; set; } = new();
 
+    [ValidateObjectMembers]
     public AdminOptions Admin { get; set; } = new();
 
+    [ValidateObjectMembers]
     public MeteringOptions Metering { get; set; } = new();
 
     public ServiceBusOptions ServiceBus { get; set; } = new();
 
     public StripeOptions Stripe { get; set; } = new();
+}
+
+/// <summary>
+/// Checks the data annotations of <see cref="GatewayOptions"/> and of its sections marked
+/// <see cref="ValidateObjectMembersAttribute"/>, one message per bad setting, as the annotation words it (each names
+/// its setting, e.g. <c>Gateway:Keys:VerifyTimeout</c>). Not the source-generated <c>[OptionsValidator]</c>: its copy
+/// of <c>[Range]</c> ignores <c>ErrorMessage</c> ("The field GatewayOptions.Keys.VerifyTimeout must be between…"),
+/// and not <c>ValidateDataAnnotations</c>, whose messages wrap each one in "DataAnnotation validation failed for…".
+/// </summary>
+public sealed class GatewayOptionsAnnotations : IValidateOptions<GatewayOptions>
+{
+    private static readonly PropertyInfo[] Sections =
+        [.. typeof(GatewayOptions).GetProperties().Where(p => p.IsDefined(typeof(ValidateObjectMembersAttribute), inherit: false))];
+
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var failures = new List<string>();
+        foreach (var target in Sections.Select(p => p.GetValue(options)).Prepend(options))
+        {
+            var results = new List<ValidationResult>();
+            if (target is not null && !Validator.TryValidateObject(target, new ValidationContext(target), results, validateAllProperties: true))
+            {
+                failures.AddRange(results.Select(r => r.ErrorMessage ?? "invalid setting"));
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }
 
 /// <summary>Where Table Storage is: a connection string (Azurite, development) or an endpoint reached with managed identity.</summary>

@@ -4,7 +4,11 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Core;
 
-/// <summary>Checks the parts of <see cref="GatewayOptions"/> that data annotations cannot, naming the bad setting.</summary>
+/// <summary>
+/// Checks the parts of <see cref="GatewayOptions"/> that data annotations cannot, naming the bad setting: the plans
+/// (a dictionary, whose keys are part of every message) and settings that depend on each other. Single settings are
+/// checked by their annotations (<see cref="GatewayOptionsAnnotations"/>).
+/// </summary>
 public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
@@ -18,7 +22,7 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
         foreach (var (planName, plan) in options.Plans)
         {
             var at = $"Gateway:Plans:{planName}";
-            if (!PlanName().IsMatch(planName))
+            if (!Name().IsMatch(planName))
             {
                 failures.Add($"{at}: plan names must be lowercase letters, digits and '-'.");
             }
@@ -55,7 +59,7 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
 
             for (var i = 0; i < plan.RouteGroups.Count; i++)
             {
-                if (!RouteGroupName().IsMatch(plan.RouteGroups[i] ?? ""))
+                if (!Name().IsMatch(plan.RouteGroups[i] ?? ""))
                 {
                     failures.Add($"{at}:RouteGroups:{i} '{plan.RouteGroups[i]}' must be lowercase letters, digits and '-'.");
                 }
@@ -70,9 +74,7 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 
+    /// <summary>The shape of plan and route-group names: lowercase letters, digits and '-', at most 32.</summary>
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$")]
-    internal static partial Regex PlanName();
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,31}$")]
-    public static partial Regex RouteGroupName();
+    public static partial Regex Name();
 }

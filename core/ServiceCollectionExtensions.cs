@@ -19,10 +19,9 @@ public static class ServiceCollectionExtensions
         services.AddOptions<GatewayOptions>()
             .Bind(configuration.GetSection(GatewayOptions.Section))
             .PostConfigure(o => o.Admin.Token ??= configuration["GATEWAY_ADMIN_TOKEN"])
-            .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsAnnotations>();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
-        services.AddSingleton<IValidateOptions<GatewayOptions>>(new NestedOptionsValidator());
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<TableRequestCounter>();
@@ -46,24 +45,5 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ApiKeyService>();
         services.TryAddSingleton<IKeyChangePublisher, InProcessKeyChangePublisher>();
         return services;
-    }
-
-    /// <summary>Data annotations on nested options objects are not checked by ValidateDataAnnotations; this does.</summary>
-    private sealed class NestedOptionsValidator : IValidateOptions<GatewayOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, GatewayOptions options)
-        {
-            var failures = new List<string>();
-            foreach (var nested in new object[] { options.Storage, options.Keys, options.Metering, options.Admin })
-            {
-                var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
-                if (!System.ComponentModel.DataAnnotations.Validator.TryValidateObject(nested, new(nested), results, validateAllProperties: true))
-                {
-                    failures.AddRange(results.Select(r => r.ErrorMessage ?? "invalid setting"));
-                }
-            }
-
-            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-        }
     }
 }

@@ -33,7 +33,7 @@ public static class RouteGroups
             foreach (var route in routes)
             {
                 var group = route[$"Metadata:{MetadataKey}"];
-                if (string.IsNullOrWhiteSpace(group) || !GatewayOptionsValidator.RouteGroupName().IsMatch(group))
+                if (string.IsNullOrWhiteSpace(group) || !GatewayOptionsValidator.Name().IsMatch(group))
                 {
                     failures.Add($"ReverseProxy:Routes:{route.Key}:Metadata:{MetadataKey} must name the route's group (lowercase letters, digits, '-'); was '{group}'.");
                     continue;
