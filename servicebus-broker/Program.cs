@@ -11,16 +11,18 @@ if (!BrokerCommandLine.TryParse(args, out var options, out var problem))
 
 await using var broker = await ServiceBusTestBroker.StartAsync(options);
 Console.WriteLine($"Service Bus test broker listening on {options.Host}:{broker.Port}");
-Console.WriteLine($"Connection string: {broker.ConnectionString}");
-foreach (var queue in broker.Entities.Queues)
+foreach (var queue in broker.Entities.Queues.OrderBy(q => q.Name, StringComparer.Ordinal))
 {
     Console.WriteLine($"  queue {queue.Name}");
 }
 
-foreach (var topic in broker.Entities.Topics)
+foreach (var topic in broker.Entities.Topics.OrderBy(t => t.Name, StringComparer.Ordinal))
 {
-    Console.WriteLine($"  topic {topic.Name}: {string.Join(", ", topic.Subscriptions.Select(s => s.Name))}");
+    Console.WriteLine($"  topic {topic.Name}: {string.Join(", ", topic.Subscriptions.Select(s => s.Name).Order(StringComparer.Ordinal))}");
 }
+
+// Printed last: a script (or a test) that sees this line knows the broker is ready.
+Console.WriteLine($"Connection string: {broker.ConnectionString}");
 
 using var stop = new CancellationTokenSource();
 void Stop(PosixSignalContext context)
