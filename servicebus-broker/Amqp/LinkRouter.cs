@@ -86,6 +86,13 @@ internal sealed class LinkRouter(ServiceBusNamespace entities, ReplyLinks replie
             return;
         }
 
+        if (attachContext.Attach.Source is Source { FilterSet: { Count: > 0 } filters }
+            && filters.Keys.Any(k => k.ToString()!.Contains("session-filter", StringComparison.Ordinal)))
+        {
+            attachContext.Complete(new Error(ServiceBusAmqp.NotImplemented) { Description = "The test broker does not emulate sessions." });
+            return;
+        }
+
         var queue = EntityAddress.TryParse(source, out var entity) ? entities.FindMessageQueue(entity) : null;
         if (queue is null)
         {

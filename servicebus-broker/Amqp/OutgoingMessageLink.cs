@@ -74,6 +74,13 @@ internal sealed class OutgoingMessageLink : LinkEndpoint, IMessageReceiver
             return;
         }
 
+        if (dispositionContext.DeliveryState is Modified { UndeliverableHere: true })
+        {
+            // Defer: not emulated. The message stays locked; the client raises NotSupportedException.
+            Refuse(dispositionContext, delivery, "The test broker does not emulate deferral.");
+            return;
+        }
+
         var outcome = _queue.Settle(lockToken, ToSettlement(dispositionContext.DeliveryState));
         if (!dispositionContext.Settled)
         {
@@ -85,6 +92,17 @@ internal sealed class OutgoingMessageLink : LinkEndpoint, IMessageReceiver
     {
         _closed = true;
         _queue.Detach(this);
+    }
+
+    private void Refuse(DispositionContext dispositionContext, LockedDelivery delivery, string description)
+    {
+        if (!dispositionContext.Settled)
+        {
+            _link.DisposeMessage(
+                delivery,
+                new Rejected { Error = new Error(ServiceBusAmqp.NotImplemented) { Description = description } },
+                settled: true);
+        }
     }
 
     internal static Outcome Reply(LockOutcome outcome) => outcome == LockOutcome.Done

@@ -101,4 +101,31 @@ public sealed class BrokerSettlementTests
         Assert.Equal("t/Subscriptions/a", dead.DeadLetterSource);
         Assert.Null(await bDead.ReceiveMessageAsync(Silence, cancellation));
     }
+
+    [Fact]
+    public async Task Deferral_IsNotEmulated_RaisesNotSupported_AndTheMessageStaysLocked()
+    {
+        var cancellation = Deadline();
+        await using var broker = await ServiceBusTestBroker.StartAsync(new BrokerOptions { Queues = { "orders" } });
+        await using var client = Connect(broker);
+        await using var sender = client.CreateSender("orders");
+        await using var receiver = client.CreateReceiver("orders");
+        await sender.SendMessageAsync(new ServiceBusMessage("later"), cancellation);
+        var message = await receiver.ReceiveOneAsync(cancellation);
+
+        await Assert.ThrowsAsync<NotSupportedException>(() => receiver.DeferMessageAsync(message, cancellationToken: cancellation));
+
+        Assert.Equal(1, broker.Entities.FindQueue("orders")!.Messages.LockedCount);
+        await receiver.CompleteMessageAsync(message, cancellation);
+    }
+
+    [Fact]
+    public async Task SessionReceiver_IsNotEmulated_AndIsRefused()
+    {
+        var cancellation = Deadline();
+        await using var broker = await ServiceBusTestBroker.StartAsync(new BrokerOptions { Queues = { "orders" } });
+        await using var client = Connect(broker);
+
+        await Assert.ThrowsAsync<NotSupportedException>(() => client.AcceptSessionAsync("orders", "session-1", cancellationToken: cancellation));
+    }
 }
