@@ -1,6 +1,7 @@
 using Azure.Messaging.ServiceBus;
 using Gateway.ServiceBusBroker;
 using Gateway.ServiceBusBroker.Entities;
+using Gateway.Tests.Infrastructure;
 using static Gateway.Tests.ServiceBus.BrokerClient;
 
 namespace Gateway.Tests.ServiceBus;
@@ -127,5 +128,18 @@ public sealed class BrokerSettlementTests
         await using var client = Connect(broker);
 
         await Assert.ThrowsAsync<NotSupportedException>(() => client.AcceptSessionAsync("orders", "session-1", cancellationToken: cancellation));
+    }
+
+    [Fact]
+    public async Task PeekAndSchedule_AreNotEmulated_AndRaiseNotSupported()
+    {
+        var cancellation = Deadline();
+        await using var broker = await ServiceBusTestBroker.StartAsync(new BrokerOptions { Queues = { "orders" } });
+        await using var client = Connect(broker);
+        await using var sender = client.CreateSender("orders");
+        await using var receiver = client.CreateReceiver("orders");
+
+        await Assert.ThrowsAsync<NotSupportedException>(() => receiver.PeekMessageAsync(cancellationToken: cancellation));
+        await Assert.ThrowsAsync<NotSupportedException>(() => sender.ScheduleMessageAsync(new ServiceBusMessage("x"), TestClock.RunStart, cancellation));
     }
 }
