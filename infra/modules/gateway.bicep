@@ -74,6 +74,35 @@ var adminPort = 8081
 // Listens on 8080 like the gateway, so the first revision is healthy before the real image exists.
 var placeholderImage = 'mcr.microsoft.com/dotnet/samples:aspnetapp'
 
+// The gateway's health endpoints (proxy/Hosting/HealthChecks). Startup allows the minute the gateway waits
+// for Table Storage before it listens; liveness checks the process only, so a storage outage never
+// restarts replicas; readiness turns 503 once usage counts have waited longer than
+// Gateway:Metering:UnhealthyAfter (30 s) to reach storage.
+// A variable, not inline, so the compiled template keeps the probes as a literal array (HealthProbeTests reads it).
+var probes = [
+  {
+    type: 'Startup'
+    httpGet: { path: '/healthz/live', port: dataPort }
+    periodSeconds: 10
+    timeoutSeconds: 3
+    failureThreshold: 10
+  }
+  {
+    type: 'Liveness'
+    httpGet: { path: '/healthz/live', port: dataPort }
+    periodSeconds: 10
+    timeoutSeconds: 3
+    failureThreshold: 3
+  }
+  {
+    type: 'Readiness'
+    httpGet: { path: '/healthz/ready', port: dataPort }
+    periodSeconds: 5
+    timeoutSeconds: 4
+    failureThreshold: 3
+  }
+]
+
 resource gateway 'Microsoft.App/containerApps@2025-01-01' = {
   name: name
   location: location
@@ -128,33 +157,8 @@ resource gateway 'Microsoft.App/containerApps@2025-01-01' = {
             cpu: json('1.0')
             memory: '2Gi'
           }
-          // The gateway's health endpoints (proxy/Hosting/HealthChecks). Startup allows the minute the gateway waits
-          // for Table Storage before it listens; liveness checks the process only, so a storage outage never
-          // restarts replicas; readiness turns 503 once usage counts have waited longer than
-          // Gateway:Metering:UnhealthyAfter (30 s) to reach storage. The placeholder image has none of these paths.
-          probes: empty(image) ? [] : [
-            {
-              type: 'Startup'
-              httpGet: { path: '/healthz/live', port: dataPort }
-              periodSeconds: 10
-              timeoutSeconds: 3
-              failureThreshold: 10
-            }
-            {
-              type: 'Liveness'
-              httpGet: { path: '/healthz/live', port: dataPort }
-              periodSeconds: 10
-              timeoutSeconds: 3
-              failureThreshold: 3
-            }
-            {
-              type: 'Readiness'
-              httpGet: { path: '/healthz/ready', port: dataPort }
-              periodSeconds: 5
-              timeoutSeconds: 4
-              failureThreshold: 3
-            }
-          ]
+          // The placeholder image has none of the health paths.
+          probes: empty(image) ? [] : probes
           // Gateway__Metering__InstanceId stays unset: each replica then writes usage under its own host name.
           // One fixed value for all replicas would make them overwrite each other's usage rows.
           env: [

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using System.Text.Json.Nodes;
 using Gateway.Core;
 using Gateway.Proxy.Hosting;
 using Gateway.Tests.Infrastructure;
@@ -11,13 +11,15 @@ namespace Gateway.Tests.Infra;
 
 /// <summary>
 /// Keeps three things in step: the settings the code declares (<see cref="DeploymentSettings"/>), the option
-/// properties they bind to, and the settings the Bicep gives the gateway container app and the function app.
-/// A setting added on one side only fails here, not in production.
+/// properties they bind to, and the settings the Bicep gives the gateway container app and the function app, read
+/// from infra/main.bicep compiled to ARM JSON (<see cref="BicepCli.Main"/>). A setting added on one side only fails
+/// here, not in production.
 /// </summary>
 public sealed class ConfigurationDriftTests
 {
     private const string GatewayBicep = "infra/modules/gateway.bicep";
     private const string FunctionsBicep = "infra/modules/functions.bicep";
+    private const string ContainerApp = "Microsoft.App/containerApps";
 
     /// <summary>Settings the Functions platform reads (identity-based host storage), not our code.</summary>
     private static readonly string[] FunctionsPlatformSettings =
@@ -33,9 +35,9 @@ public sealed class ConfigurationDriftTests
     [Fact]
     public void GatewayContainerApp_Settings_MatchWhatTheCodeReads()
     {
-        var env = BicepArray.Entries(ReadRepositoryFile(GatewayBicep), "env");
+        var (module, env) = GatewayEnv();
 
-        var drift = SettingsDrift.Between(DeploymentSettings.Gateway, [], env.Select(e => e.Name));
+        var drift = SettingsDrift.Between(DeploymentSettings.Gateway, [], env.Select(module.LiteralName));
 
         Assert.True(drift.IsEmpty, drift.Describe("gateway container app", GatewayBicep));
     }
@@ -43,9 +45,9 @@ public sealed class ConfigurationDriftTests
     [Fact]
     public void FunctionApp_Settings_MatchWhatTheCodeReads()
     {
-        var appSettings = BicepArray.Entries(ReadRepositoryFile(FunctionsBicep), "appSettings");
+        var (module, appSettings) = FunctionAppSettings();
 
-        var drift = SettingsDrift.Between(DeploymentSettings.Functions, FunctionsPlatformSettings, appSettings.Select(e => e.Name));
+        var drift = SettingsDrift.Between(DeploymentSettings.Functions, FunctionsPlatformSettings, appSettings.Select(module.LiteralName));
 
         Assert.True(drift.IsEmpty, drift.Describe("function app", FunctionsBicep));
     }
@@ -53,12 +55,11 @@ public sealed class ConfigurationDriftTests
     [Fact]
     public void GatewayContainerApp_SecretSettings_ComeFromKeyVault()
     {
-        var bicep = ReadRepositoryFile(GatewayBicep);
-        var env = BicepArray.Entries(bicep, "env");
-        var secrets = BicepArray.Entries(bicep, "secrets");
+        var (module, env) = GatewayEnv();
+        var secrets = module.Objects(module.Resource(ContainerApp), "properties", "configuration", "secrets");
 
-        var plain = env.Where(e => DeploymentSettings.Secrets.Contains(e.Name) && (!e.Has("secretRef") || e.Has("value"))).Select(e => e.Name).ToList();
-        var notFromVault = secrets.Where(s => !s.Has("keyVaultUrl") || s.Has("value")).Select(s => s.Name).ToList();
+        var plain = env.Where(e => DeploymentSettings.Secrets.Contains(module.LiteralName(e)) && (e["secretRef"] is null || e["value"] is not null)).Select(module.LiteralName).ToList();
+        var notFromVault = secrets.Where(s => s["keyVaultUrl"] is null || s["value"] is not null).Select(module.LiteralName).ToList();
 
         Assert.True(plain.Count == 0, $"{GatewayBicep}: secret settings must use secretRef, never value: {string.Join(", ", plain)}");
         Assert.True(notFromVault.Count == 0, $"{GatewayBicep}: container app secrets must be Key Vault references (keyVaultUrl): {string.Join(", ", notFromVault)}");
@@ -67,11 +68,12 @@ public sealed class ConfigurationDriftTests
     [Fact]
     public void FunctionApp_SecretSettings_AreKeyVaultReferences()
     {
-        var appSettings = BicepArray.Entries(ReadRepositoryFile(FunctionsBicep), "appSettings");
+        var (module, appSettings) = FunctionAppSettings();
 
         var plain = appSettings
-            .Where(e => DeploymentSettings.Secrets.Contains(e.Name) && !e.ValueStartsWith("'@Microsoft.KeyVault("))
-            .Select(e => e.Name)
+            .Where(e => DeploymentSettings.Secrets.Contains(module.LiteralName(e))
+                && !ArmTemplate.LiteralStart(e["value"]).StartsWith("@Microsoft.KeyVault(", StringComparison.Ordinal))
+            .Select(module.LiteralName)
             .ToList();
 
         Assert.True(plain.Count == 0, $"{FunctionsBicep}: secret settings must be '@Microsoft.KeyVault(...)' references: {string.Join(", ", plain)}");
@@ -115,26 +117,21 @@ public sealed class ConfigurationDriftTests
         Assert.True(unknown.Count == 0, "Settings this test cannot trace to code:\n" + string.Join("\n", unknown));
     }
 
-    // The tests below break the real files the way drift happens and check the tests above would fail: a guard
-    // that never fails guards nothing.
+    // The tests below break the real settings the way drift happens and check the tests above would fail: a guard
+    // that never fails guards nothing. (A commented-out entry needs no test of its own any more: the Bicep compiler
+    // drops comments, so it reaches the compiled template as a deleted one.)
 
-    /// <summary>Every declared setting, taken out of the real Bicep (deleted, or commented out), is reported missing.</summary>
+    /// <summary>Every declared setting, taken out of the real compiled settings, is reported missing.</summary>
     [Theory]
-    [InlineData(GatewayBicep, "env", "deleted")]
-    [InlineData(GatewayBicep, "env", "commented out")]
-    [InlineData(FunctionsBicep, "appSettings", "deleted")]
-    [InlineData(FunctionsBicep, "appSettings", "commented out")]
-    public void RealBicep_WithADeclaredSettingTakenOut_FailsTheDriftCheck_NamingIt(string file, string array, string how)
+    [InlineData(GatewayBicep)]
+    [InlineData(FunctionsBicep)]
+    public void RealBicep_WithADeclaredSettingTakenOut_FailsTheDriftCheck_NamingIt(string file)
     {
-        var (declared, platform) = file == GatewayBicep ? (DeploymentSettings.Gateway, Array.Empty<string>()) : (DeploymentSettings.Functions, FunctionsPlatformSettings);
-        var bicep = ReadRepositoryFile(file);
+        var (declared, platform, names) = RealSettings(file);
 
         foreach (var setting in declared)
         {
-            var line = EntryLine(bicep, setting);
-            var broken = bicep.Replace(line, how == "deleted" ? "" : "// " + line, StringComparison.Ordinal);
-
-            var drift = SettingsDrift.Between(declared, platform, BicepArray.Entries(broken, array).Select(e => e.Name));
+            var drift = SettingsDrift.Between(declared, platform, names.Where(name => name != setting));
 
             Assert.Equal([setting], drift.MissingFromBicep);
             Assert.Empty(drift.NotDeclaredInCode);
@@ -142,18 +139,14 @@ public sealed class ConfigurationDriftTests
     }
 
     [Theory]
-    [InlineData(GatewayBicep, "env")]
-    [InlineData(FunctionsBicep, "appSettings")]
-    public void RealBicep_WithAnUndeclaredOrDuplicatedSetting_FailsTheDriftCheck_NamingIt(string file, string array)
+    [InlineData(GatewayBicep)]
+    [InlineData(FunctionsBicep)]
+    public void RealBicep_WithAnUndeclaredOrDuplicatedSetting_FailsTheDriftCheck_NamingIt(string file)
     {
-        var (declared, platform) = file == GatewayBicep ? (DeploymentSettings.Gateway, Array.Empty<string>()) : (DeploymentSettings.Functions, FunctionsPlatformSettings);
-        var bicep = ReadRepositoryFile(file);
-        var opening = new Regex($@"(?<![\w.]){array}\s*:\s*\[");
-        var misspelled = opening.Replace(bicep, m => m.Value + "\n  { name: 'Gateway__Keys__Enviroment', value: 'live' }", 1);
-        var duplicated = opening.Replace(bicep, m => m.Value + "\n" + EntryLine(bicep, declared[0]), 1);
+        var (declared, platform, names) = RealSettings(file);
 
-        var misspelledDrift = SettingsDrift.Between(declared, platform, BicepArray.Entries(misspelled, array).Select(e => e.Name));
-        var duplicatedDrift = SettingsDrift.Between(declared, platform, BicepArray.Entries(duplicated, array).Select(e => e.Name));
+        var misspelledDrift = SettingsDrift.Between(declared, platform, ["Gateway__Keys__Enviroment", .. names]);
+        var duplicatedDrift = SettingsDrift.Between(declared, platform, [declared[0], .. names]);
 
         Assert.Equal(["Gateway__Keys__Enviroment"], misspelledDrift.NotDeclaredInCode);
         Assert.Empty(misspelledDrift.MissingFromBicep);
@@ -179,12 +172,28 @@ public sealed class ConfigurationDriftTests
         }
     }
 
-    /// <summary>The whole line of the real Bicep that sets <paramref name="setting"/> (entries are one line each).</summary>
-    private static string EntryLine(string bicep, string setting)
+    /// <summary>The env of the gateway container (container app in <see cref="GatewayBicep"/>, container 'gateway').</summary>
+    private static (ArmTemplate Module, IReadOnlyList<JsonObject> Env) GatewayEnv()
     {
-        var lines = bicep.Split('\n').Where(l => l.Contains($"name: '{setting}'", StringComparison.Ordinal)).ToList();
-        Assert.True(lines.Count == 1, $"Expected one one-line entry for {setting}, found {lines.Count}.");
-        return lines[0] + "\n";
+        var module = ArmTemplate.Module("gateway", GatewayBicep);
+        var containers = module.Objects(module.Resource(ContainerApp), "properties", "template", "containers");
+        var gateway = containers.SingleOrDefault(c => module.LiteralName(c) == "gateway")
+            ?? throw new InvalidOperationException($"{GatewayBicep}: the container app has no container named 'gateway'.");
+        return (module, module.Objects(gateway, "env"));
+    }
+
+    /// <summary>The app settings of the function app in <see cref="FunctionsBicep"/>.</summary>
+    private static (ArmTemplate Module, IReadOnlyList<JsonObject> AppSettings) FunctionAppSettings()
+    {
+        var module = ArmTemplate.Module("functions", FunctionsBicep);
+        return (module, module.Objects(module.Resource("Microsoft.Web/sites"), "properties", "siteConfig", "appSettings"));
+    }
+
+    private static (IReadOnlyList<string> Declared, string[] Platform, IReadOnlyList<string> Names) RealSettings(string file)
+    {
+        var (module, entries) = file == GatewayBicep ? GatewayEnv() : FunctionAppSettings();
+        var names = entries.Select(module.LiteralName).ToList();
+        return file == GatewayBicep ? (DeploymentSettings.Gateway, [], names) : (DeploymentSettings.Functions, FunctionsPlatformSettings, names);
     }
 
     private static IEnumerable<string> DeclaredSettings() =>
@@ -277,200 +286,5 @@ internal static class OptionsPath
         }
 
         return null;
-    }
-}
-
-/// <summary>One object of a literal Bicep array: its <c>name</c> and its source text.</summary>
-internal sealed class BicepEntry(string name, string text, string masked)
-{
-    public string Name { get; } = name;
-
-    public string Text { get; } = text;
-
-    /// <summary>True when the object has the property, e.g. <c>secretRef</c> or <c>value</c>.</summary>
-    public bool Has(string property) => PropertyIndex(property) >= 0;
-
-    public bool ValueStartsWith(string prefix)
-    {
-        var at = PropertyIndex("value");
-        return at >= 0 && Text[at..].TrimStart().StartsWith(prefix, StringComparison.Ordinal);
-    }
-
-    /// <summary>Index just after <c>property:</c> at the object's top level, or -1.</summary>
-    private int PropertyIndex(string property)
-    {
-        var match = Regex.Match(masked, $@"(?<=[{{,\s]){Regex.Escape(property)}\s*:");
-        return match.Success ? match.Index + match.Length : -1;
-    }
-}
-
-/// <summary>
-/// Reads the objects of a literal array property (<c>env: [ ... ]</c>, <c>appSettings: [ ... ]</c>) from Bicep
-/// source text. Comments and string contents are masked first, so brackets inside them do not count. Names must be
-/// string literals: an interpolated name cannot be checked, so it is an error.
-/// </summary>
-internal static class BicepArray
-{
-    public static IReadOnlyList<BicepEntry> Entries(string bicep, string property)
-    {
-        var masked = Mask(bicep);
-        var starts = Regex.Matches(masked, $@"(?<![\w.]){Regex.Escape(property)}\s*:\s*\[").ToList();
-        if (starts.Count != 1)
-        {
-            throw new InvalidOperationException($"Expected one literal '{property}: [' array, found {starts.Count}. Keep it a literal array so ConfigurationDriftTests can read it.");
-        }
-
-        var open = starts[0].Index + starts[0].Length - 1;
-        var close = Matching(masked, open);
-        var entries = new List<BicepEntry>();
-        for (var i = open + 1; i < close; i++)
-        {
-            if (masked[i] == '{')
-            {
-                var end = Matching(masked, i);
-                entries.Add(Entry(bicep[i..(end + 1)], masked[i..(end + 1)]));
-                i = end;
-            }
-            else if (!char.IsWhiteSpace(masked[i]) && masked[i] != ',')
-            {
-                throw new InvalidOperationException($"'{property}' must be a literal array of objects; found '{masked[i]}' at offset {i}.");
-            }
-        }
-
-        return entries;
-    }
-
-    private static BicepEntry Entry(string text, string masked)
-    {
-        var name = Regex.Match(masked, @"(?<=[{,\s])name\s*:\s*'");
-        if (!name.Success)
-        {
-            throw new InvalidOperationException($"Entry without a literal name: {text}");
-        }
-
-        var start = name.Index + name.Length;
-        var end = text.IndexOf('\'', start);
-        var value = text[start..end];
-        if (value.Contains("${", StringComparison.Ordinal) || value.Contains('\\', StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException($"Setting names must be plain literals, found '{value}'.");
-        }
-
-        return new BicepEntry(value, text, masked);
-    }
-
-    private static int Matching(string masked, int open)
-    {
-        var depth = 0;
-        for (var i = open; i < masked.Length; i++)
-        {
-            if (masked[i] is '[' or '{' or '(')
-            {
-                depth++;
-            }
-            else if (masked[i] is ']' or '}' or ')' && --depth == 0)
-            {
-                return i;
-            }
-        }
-
-        throw new InvalidOperationException($"Unbalanced brackets from offset {open}.");
-    }
-
-    /// <summary>Same length as the source; comments become spaces, string contents become 'x' (quotes stay).</summary>
-    private static string Mask(string source)
-    {
-        var masked = source.ToCharArray();
-        var i = 0;
-        while (i < source.Length)
-        {
-            if (source[i] == '/' && i + 1 < source.Length && source[i + 1] == '/')
-            {
-                for (; i < source.Length && source[i] != '\n'; i++)
-                {
-                    masked[i] = ' ';
-                }
-            }
-            else if (source[i] == '/' && i + 1 < source.Length && source[i + 1] == '*')
-            {
-                var end = source.IndexOf("*/", i + 2, StringComparison.Ordinal);
-                end = end < 0 ? source.Length : end + 2;
-                for (; i < end; i++)
-                {
-                    masked[i] = ' ';
-                }
-            }
-            else if (source[i] == '\'')
-            {
-                var end = StringEnd(source, i);
-                for (var j = i + 1; j < end - 1; j++)
-                {
-                    masked[j] = 'x';
-                }
-
-                i = end;
-            }
-            else
-            {
-                i++;
-            }
-        }
-
-        return new string(masked);
-    }
-
-    /// <summary>Index just past the string literal that starts at <paramref name="start"/>, interpolations included.</summary>
-    private static int StringEnd(string source, int start)
-    {
-        if (string.CompareOrdinal(source, start, "'''", 0, 3) == 0)
-        {
-            var close = source.IndexOf("'''", start + 3, StringComparison.Ordinal);
-            return close < 0 ? source.Length : close + 3;
-        }
-
-        var i = start + 1;
-        while (i < source.Length)
-        {
-            switch (source[i])
-            {
-                case '\\':
-                    i += 2;
-                    break;
-                case '\'':
-                    return i + 1;
-                case '$' when i + 1 < source.Length && source[i + 1] == '{':
-                    i = InterpolationEnd(source, i + 2);
-                    break;
-                default:
-                    i++;
-                    break;
-            }
-        }
-
-        return source.Length;
-    }
-
-    private static int InterpolationEnd(string source, int i)
-    {
-        var depth = 1;
-        while (i < source.Length && depth > 0)
-        {
-            switch (source[i])
-            {
-                case '\'':
-                    i = StringEnd(source, i);
-                    continue;
-                case '{':
-                    depth++;
-                    break;
-                case '}':
-                    depth--;
-                    break;
-            }
-
-            i++;
-        }
-
-        return i;
     }
 }

@@ -1,27 +1,28 @@
-using System.Text.RegularExpressions;
 using Gateway.Proxy.Hosting.HealthChecks;
-using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Infra;
 
 /// <summary>The Container Apps probes in infra/ call the gateway's health endpoints, on the data port.</summary>
-public sealed partial class HealthProbeTests
+public sealed class HealthProbeTests
 {
+    private const string GatewayBicep = "infra/modules/gateway.bicep";
+
     [Theory]
     [InlineData("Startup", HealthEndpoints.Live)]
     [InlineData("Liveness", HealthEndpoints.Live)]
     [InlineData("Readiness", HealthEndpoints.Ready)]
     public void GatewayContainerApp_Probe_CallsTheHealthEndpoint(string type, string path)
     {
-        var bicep = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "infra", "modules", "gateway.bicep"));
+        var module = ArmTemplate.Module("gateway", GatewayBicep);
+        var app = module.Resource("Microsoft.App/containerApps");
+        var gateway = module.Objects(app, "properties", "template", "containers").Single(c => module.LiteralName(c) == "gateway");
+        var dataPort = module.Resolve(app["properties"]?["configuration"]?["ingress"]?["targetPort"])?.ToJsonString();
 
-        var probes = Probe().Matches(bicep).Where(m => m.Groups["type"].Value == type).ToList();
+        var probes = module.Objects(gateway, "probes").Where(p => (string?)p["type"] == type).ToList();
 
-        var probe = Assert.Single(probes);
-        Assert.Equal(path, probe.Groups["path"].Value);
-        Assert.Equal("dataPort", probe.Groups["port"].Value);
+        Assert.True(probes.Count == 1, $"{GatewayBicep}: expected one {type} probe, found {probes.Count}.");
+        Assert.Equal(path, (string?)probes[0]["httpGet"]?["path"]);
+        var port = module.Resolve(probes[0]["httpGet"]?["port"])?.ToJsonString();
+        Assert.True(port == dataPort, $"{GatewayBicep}: the {type} probe calls port {port}, not the data port {dataPort} (the ingress target).");
     }
-
-    [GeneratedRegex(@"type:\s*'(?<type>\w+)'\s*httpGet:\s*\{\s*path:\s*'(?<path>[^']+)',?\s*port:\s*(?<port>\w+)")]
-    private static partial Regex Probe();
 }
