@@ -99,6 +99,7 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
     [InlineData("{", 400)]
     [InlineData("{\"name\": 5, \"email\": \"a@b.test\"}", 400)]
     [InlineData("{\"name\": \"Acme\", \"email\": \"not-an-email\"}", 400)]
+    [InlineData("{\"name\": \"Acme\", \"email\": \"a@b.test\", \"nmae\": \"Acme\"}", 400)]
     public async Task CreateCustomer_WithBadInput_AnswersTheSameProblemInBothHosts(string json, int status)
     {
         var (gateway, function) = await BothAsync<CreateCustomerFunction>((f, r) => f.Run(r), "POST", "/admin/v1/customers", json: json);
