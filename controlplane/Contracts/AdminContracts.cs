@@ -6,6 +6,15 @@ namespace Gateway.ControlPlane.Contracts;
 /// <summary>Body of <c>POST /admin/v1/customers</c>.</summary>
 public sealed record CreateCustomerRequest(string? Name, string? Email);
 
+/// <summary>Body of <c>PATCH /admin/v1/customers/{id}</c>: the fields to change.</summary>
+public sealed record UpdateCustomerRequest(string? Name, string? Email);
+
+/// <summary>The query of <c>GET /admin/v1/customers</c>, as sent.</summary>
+public sealed record CustomerQuery(string? Search, string? ContinuationToken, string? Limit)
+{
+    public static CustomerQuery Of(Microsoft.AspNetCore.Http.IQueryCollection query) => new(query["search"], query["continuationToken"], query["limit"]);
+}
+
 /// <summary>Body of <c>POST /admin/v1/keys</c>.</summary>
 public sealed record CreateKeyRequest(string? CustomerId, string? Plan);
 

@@ -48,6 +48,15 @@ public sealed class ApiKeyService(
             time.GetUtcNow(),
             null);
         await keys.AddAsync(record, cancellationToken);
+
+        // Written, then confirmed: a customer deleted meanwhile (CustomerService.DeleteAsync reads keys, then deletes)
+        // does not keep a live key. The key is revoked and the caller told the customer is gone.
+        if (await customers.FindAsync(customerId!, cancellationToken) is null)
+        {
+            await keys.SetStatusAsync(keyId, ApiKeyStatus.Revoked, time.GetUtcNow(), cancellationToken);
+            return ApiProblem.NotFound("Customer", customerId!);
+        }
+
         return new IssuedApiKey(record, key);
     }
 
