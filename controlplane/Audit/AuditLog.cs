@@ -20,6 +20,9 @@ public static class AuditActions
     public const string CustomerUpdated = "customer.updated";
     public const string CustomerDeleted = "customer.deleted";
     public const string KeyIssued = "key.issued";
+    public const string KeyRenamed = "key.renamed";
+    public const string KeyPlanChanged = "key.plan-changed";
+    public const string KeyRotated = "key.rotated";
     public const string KeyRevoked = "key.revoked";
     public const string KeySuspended = "key.suspended";
     public const string KeyReactivated = "key.reactivated";

@@ -32,6 +32,10 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["DeleteCustomer"] = Statuses(admin: 204, compliance: 403, developer: 403, other: 403),
         ["IssueKey"] = Statuses(admin: 201, compliance: 403, developer: 201, other: 404),
         ["ListKeys"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
+        ["GetKey"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
+        ["RenameKey"] = Statuses(admin: 200, compliance: 403, developer: 200, other: 404),
+        ["ChangeKeyPlan"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["RotateKey"] = Statuses(admin: 201, compliance: 403, developer: 201, other: 404),
         ["RevokeKey"] = Statuses(admin: 200, compliance: 403, developer: 200, other: 404),
         ["SuspendKey"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["ReactivateKey"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
@@ -170,6 +174,14 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return Post("admin/v1/keys", new { customerId = customer, plan = "open" });
             case "ListKeys":
                 return new(HttpMethod.Get, $"admin/v1/keys?customerId={customer}");
+            case "GetKey":
+                return new(HttpMethod.Get, $"admin/v1/keys/{(await Gateway.IssueKeyAsync(customer)).Id}");
+            case "RenameKey":
+                return new(HttpMethod.Patch, $"admin/v1/keys/{(await Gateway.IssueKeyAsync(customer)).Id}") { Content = JsonContent.Create(new { name = "renamed" }) };
+            case "ChangeKeyPlan":
+                return new(HttpMethod.Put, $"admin/v1/keys/{(await Gateway.IssueKeyAsync(customer)).Id}/plan") { Content = JsonContent.Create(new { plan = "narrow" }) };
+            case "RotateKey":
+                return Post($"admin/v1/keys/{(await Gateway.IssueKeyAsync(customer)).Id}/rotate", new { overlap = 60 });
             case "RevokeKey" or "SuspendKey":
                 var (key, _) = await Gateway.IssueKeyAsync(customer);
                 return new(HttpMethod.Post, $"admin/v1/keys/{key}/{(endpoint == "RevokeKey" ? "revoke" : "suspend")}");
