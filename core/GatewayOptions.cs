@@ -78,6 +78,14 @@ public sealed class KeyOptions
     [RegularExpression("^[a-z]{2,8}$", ErrorMessage = "Gateway:Keys:Environment must be 2 to 8 lowercase letters, such as 'live' or 'test'.")]
     public string Environment { get; set; } = "live";
 
+    /// <summary>The longest overlap a key rotation may ask for: the window in which old and new key both work.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "90.00:00:00", ErrorMessage = "Gateway:Keys:MaxRotationOverlap must be between 00:00:00 and 90.00:00:00.")]
+    public TimeSpan MaxRotationOverlap { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>The overlap of a rotation that asks for none (capped by <see cref="MaxRotationOverlap"/>).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "90.00:00:00", ErrorMessage = "Gateway:Keys:DefaultRotationOverlap must be between 00:00:00 and 90.00:00:00.")]
+    public TimeSpan DefaultRotationOverlap { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>
     /// How long a verified key is served from memory before it is re-read from storage in the background. Key changes
     /// are pushed to every instance (in-process, or over Service Bus), so this is only a safety net; each re-read costs

@@ -32,6 +32,11 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
                 failures.Add($"{at}:RequestsPerSecond must be greater than 0 (was {plan.RequestsPerSecond}).");
             }
 
+            if (plan.MaxKeys < 1)
+            {
+                failures.Add($"{at}:MaxKeys must be at least 1 (was {plan.MaxKeys}).");
+            }
+
             if (plan.Burst < 1)
             {
                 failures.Add($"{at}:Burst must be at least 1 (was {plan.Burst}).");

@@ -25,13 +25,27 @@ public static class CustomersApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         api.MapGet("/customers", ListCustomers)
             .WithName(nameof(ListCustomers))
-            .WithSummary("List customers")
-            .RequireAuthorization(ControlPlanePolicies.Review);
+            .WithSummary("List customers, optionally those whose name or e-mail contains 'search'; paged by continuation token")
+            .RequireAuthorization(ControlPlanePolicies.Review)
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapGet("/customers/{id}", GetCustomer)
             .WithName(nameof(GetCustomer))
             .WithSummary("Get a customer (a developer: its own)")
             .RequireAuthorization(ControlPlanePolicies.AnyRole)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPatch("/customers/{id}", UpdateCustomer)
+            .WithName(nameof(UpdateCustomer))
+            .WithSummary("Change a customer's name and/or e-mail")
+            .RequireAuthorization(ControlPlanePolicies.Admin)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        api.MapDelete("/customers/{id}", DeleteCustomer)
+            .WithName(nameof(DeleteCustomer))
+            .WithSummary("Delete a customer that holds no active or suspended key")
+            .RequireAuthorization(ControlPlanePolicies.Admin)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 
@@ -54,8 +68,48 @@ public static class CustomersApi
         return TypedResults.Created($"/admin/v1/customers/{customer.Id}", customer);
     }
 
-    public static async Task<Ok<IReadOnlyList<Customer>>> ListCustomers(CustomerService customers, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await customers.ListAsync(cancellationToken));
+    public static async Task<Results<Ok<CustomerPage>, ProblemHttpResult>> ListCustomers([AsParameters] CustomerQuery query, CustomerService customers, CancellationToken cancellationToken)
+    {
+        var page = await customers.ListAsync(query.Search, query.ContinuationToken, query.Limit, cancellationToken);
+        return page.Succeeded ? TypedResults.Ok(page.Value!) : ProblemResults.From(page.Problem!);
+    }
+
+    public static async Task<Results<Ok<Customer>, ProblemHttpResult>> UpdateCustomer(string id, HttpRequest request, CustomerService customers, AuditLog audit, CancellationToken cancellationToken)
+    {
+        if (!CustomerIds.IsWellFormed(id))
+        {
+            return ProblemResults.From(ApiProblem.NotFound("Customer", id));
+        }
+
+        var body = await JsonBody.ReadAsync<UpdateCustomerRequest>(request, cancellationToken);
+        if (!body.Succeeded)
+        {
+            return ProblemResults.From(body.Problem!);
+        }
+
+        var updated = await customers.UpdateAsync(id, body.Value!.Name, body.Value.Email, cancellationToken);
+        if (!updated.Succeeded)
+        {
+            return ProblemResults.From(updated.Problem!);
+        }
+
+        var customer = updated.Value!;
+        var changed = string.Join(", ", new[] { body.Value.Name is null ? null : $"name '{customer.Name}'", body.Value.Email is null ? null : $"e-mail '{customer.Email}'" }.OfType<string>());
+        await audit.RecordAsync(request.HttpContext, AuditActions.CustomerUpdated, customer.Id, changed, cancellationToken);
+        return TypedResults.Ok(customer);
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteCustomer(string id, HttpContext context, CustomerService customers, AuditLog audit, CancellationToken cancellationToken)
+    {
+        var deleted = await customers.DeleteAsync(id, cancellationToken);
+        if (!deleted.Succeeded)
+        {
+            return ProblemResults.From(deleted.Problem!);
+        }
+
+        await audit.RecordAsync(context, AuditActions.CustomerDeleted, id, $"name '{deleted.Value!.Name}'", cancellationToken);
+        return TypedResults.NoContent();
+    }
 
     public static async Task<Results<Ok<Customer>, ProblemHttpResult>> GetCustomer(string id, ClaimsPrincipal user, CustomerService customers, CancellationToken cancellationToken)
     {

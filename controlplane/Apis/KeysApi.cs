@@ -3,6 +3,7 @@ using Gateway.ControlPlane.Audit;
 using Gateway.ControlPlane.Contracts;
 using Gateway.ControlPlane.Http;
 using Gateway.ControlPlane.Security;
+using Gateway.Core;
 using Gateway.Core.Customers;
 using Gateway.Core.Keys;
 using Gateway.Core.Problems;
@@ -10,6 +11,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.ControlPlane.Apis;
 
@@ -24,6 +26,7 @@ public static class KeysApi
             .RequireAuthorization(ControlPlanePolicies.ManageKeys)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         api.MapGet("/keys", ListKeys)
             .WithName(nameof(ListKeys))
@@ -31,6 +34,34 @@ public static class KeysApi
             .RequireAuthorization(ControlPlanePolicies.AnyRole)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/keys/{id}", GetKey)
+            .WithName(nameof(GetKey))
+            .WithSummary("Get a key (a developer: its own)")
+            .RequireAuthorization(ControlPlanePolicies.AnyRole)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPatch("/keys/{id}", RenameKey)
+            .WithName(nameof(RenameKey))
+            .WithSummary("Rename a key")
+            .RequireAuthorization(ControlPlanePolicies.ManageKeys)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        api.MapPut("/keys/{id}/plan", ChangeKeyPlan)
+            .WithName(nameof(ChangeKeyPlan))
+            .WithSummary("Move a key to another plan (gateways pick it up at once)")
+            .RequireAuthorization(ControlPlanePolicies.Admin)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        api.MapPost("/keys/{id}/rotate", RotateKey)
+            .WithName(nameof(RotateKey))
+            .WithSummary("Rotate a key: a new key now, the old one keeps working for the overlap (body {\"overlap\":\"PT1H\"} or seconds)")
+            .RequireAuthorization(ControlPlanePolicies.ManageKeys)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         api.MapPost("/keys/{id}/revoke", RevokeKey)
             .WithName(nameof(RevokeKey))
             .WithSummary("Revoke a key for good")
@@ -65,7 +96,9 @@ public static class KeysApi
             return ProblemResults.From(hidden);
         }
 
-        var issued = await keys.IssueAsync(body.Value!.CustomerId, body.Value.Plan, cancellationToken);
+        // A developer issues within its plan's maximum of live keys; an admin is not bound by it.
+        var developer = ControlPlaneCaller.Of(user).Role == Roles.Developer;
+        var issued = await keys.IssueAsync(body.Value!.CustomerId, body.Value.Plan, cancellationToken, body.Value.Name, maxLiveKeys: developer);
         if (!issued.Succeeded)
         {
             return ProblemResults.From(issued.Problem!);
@@ -87,20 +120,119 @@ public static class KeysApi
         return listed.Succeeded ? TypedResults.Ok(listed.Value!.Select(k => KeyView.Of(k)).ToList()) : ProblemResults.From(listed.Problem!);
     }
 
+    public static async Task<Results<Ok<KeyView>, ProblemHttpResult>> GetKey(string id, ClaimsPrincipal user, ApiKeyService keys, CancellationToken cancellationToken)
+    {
+        var key = await keys.FindAsync(id, cancellationToken);
+        return key.Succeeded && ControlPlaneCaller.Of(user).CanSee(key.Value!.CustomerId)
+            ? TypedResults.Ok(KeyView.Of(key.Value!))
+            : ProblemResults.From(ApiProblem.NotFound("Key", id));
+    }
+
+    public static async Task<Results<Ok<KeyView>, ProblemHttpResult>> RenameKey(string id, HttpRequest request, ApiKeyService keys, AuditLog audit, CancellationToken cancellationToken)
+    {
+        if (!ApiKeyFormat.IsKeyId(id))
+        {
+            return ProblemResults.From(ApiProblem.NotFound("Key", id));
+        }
+
+        if (await NotOwnAsync(id, request.HttpContext.User, keys, cancellationToken) is { } hidden)
+        {
+            return ProblemResults.From(hidden);
+        }
+
+        var body = await JsonBody.ReadAsync<RenameKeyRequest>(request, cancellationToken);
+        if (!body.Succeeded)
+        {
+            return ProblemResults.From(body.Problem!);
+        }
+
+        var renamed = await keys.RenameAsync(id, body.Value!.Name, cancellationToken);
+        if (renamed.Succeeded)
+        {
+            await audit.RecordAsync(request.HttpContext, AuditActions.KeyRenamed, id, $"customer {renamed.Value!.CustomerId}, name '{renamed.Value.Name}'", cancellationToken);
+        }
+
+        return Respond(renamed);
+    }
+
+    public static async Task<Results<Ok<KeyView>, ProblemHttpResult>> ChangeKeyPlan(string id, HttpRequest request, ApiKeyService keys, AuditLog audit, CancellationToken cancellationToken)
+    {
+        if (!ApiKeyFormat.IsKeyId(id))
+        {
+            return ProblemResults.From(ApiProblem.NotFound("Key", id));
+        }
+
+        var body = await JsonBody.ReadAsync<ChangeKeyPlanRequest>(request, cancellationToken);
+        if (!body.Succeeded)
+        {
+            return ProblemResults.From(body.Problem!);
+        }
+
+        var changed = await keys.ChangePlanAsync(id, body.Value!.Plan, cancellationToken);
+        if (changed.Succeeded)
+        {
+            await audit.RecordAsync(request.HttpContext, AuditActions.KeyPlanChanged, id, $"customer {changed.Value!.CustomerId}, plan '{changed.Value.Plan}'", cancellationToken);
+        }
+
+        return Respond(changed);
+    }
+
+    public static async Task<Results<Created<RotatedKeyView>, ProblemHttpResult>> RotateKey(string id, HttpRequest request, ApiKeyService keys, AuditLog audit, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
+    {
+        if (await NotOwnAsync(id, request.HttpContext.User, keys, cancellationToken) is { } hidden)
+        {
+            return ProblemResults.From(hidden);
+        }
+
+        // The body is optional: without one the configured default overlap applies.
+        var overlap = options.Value.Keys.DefaultRotationOverlap;
+        if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0)
+        {
+            var body = await JsonBody.ReadAsync<RotateKeyRequest>(request, cancellationToken);
+            var parsed = body.Succeeded ? body.Value!.Parse(overlap, options.Value.Keys.MaxRotationOverlap) : body.Problem!;
+            if (!parsed.Succeeded)
+            {
+                return ProblemResults.From(parsed.Problem!);
+            }
+
+            overlap = parsed.Value;
+        }
+
+        var rotated = await keys.RotateAsync(id, overlap, cancellationToken);
+        if (!rotated.Succeeded)
+        {
+            return ProblemResults.From(rotated.Problem!);
+        }
+
+        var (old, issued) = rotated.Value!;
+        await audit.RecordAsync(request.HttpContext, AuditActions.KeyRotated, id, $"customer {old.CustomerId}, new key {issued.Record.Id}, old key expires {old.ExpiresAt:O}", cancellationToken);
+        return TypedResults.Created($"/admin/v1/keys/{issued.Record.Id}", new RotatedKeyView(KeyView.Of(old), KeyView.Of(issued.Record, issued.Key)));
+    }
+
     public static async Task<Results<Ok<KeyView>, ProblemHttpResult>> RevokeKey(string id, HttpContext context, ApiKeyService keys, AuditLog audit, CancellationToken cancellationToken)
     {
-        var caller = ControlPlaneCaller.Of(context.User);
-        if (caller.Role == Roles.Developer)
+        if (await NotOwnAsync(id, context.User, keys, cancellationToken) is { } hidden)
         {
-            // A developer revokes its own keys only; another customer's key is as unknown as a key that never existed.
-            var key = await keys.FindAsync(id, cancellationToken);
-            if (!key.Succeeded || !caller.CanSee(key.Value!.CustomerId))
-            {
-                return ProblemResults.From(ApiProblem.NotFound("Key", id));
-            }
+            return ProblemResults.From(hidden);
         }
 
         return await RecordAsync(await keys.RevokeAsync(id, cancellationToken), context, audit, AuditActions.KeyRevoked, cancellationToken);
+    }
+
+    /// <summary>
+    /// For a developer, a 404 for a key of another customer (as unknown as a key that never existed), read before
+    /// anything else; null for other roles, who may act on any key.
+    /// </summary>
+    private static async Task<ApiProblem?> NotOwnAsync(string id, ClaimsPrincipal user, ApiKeyService keys, CancellationToken cancellationToken)
+    {
+        var caller = ControlPlaneCaller.Of(user);
+        if (caller.Role != Roles.Developer)
+        {
+            return null;
+        }
+
+        var key = await keys.FindAsync(id, cancellationToken);
+        return key.Succeeded && caller.CanSee(key.Value!.CustomerId) ? null : ApiProblem.NotFound("Key", id);
     }
 
     public static async Task<Results<Ok<KeyView>, ProblemHttpResult>> SuspendKey(string id, HttpContext context, ApiKeyService keys, AuditLog audit, CancellationToken cancellationToken) =>

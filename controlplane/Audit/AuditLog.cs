@@ -17,7 +17,12 @@ public sealed record AuditEntry(DateTimeOffset Time, string Actor, string Role, 
 public static class AuditActions
 {
     public const string CustomerCreated = "customer.created";
+    public const string CustomerUpdated = "customer.updated";
+    public const string CustomerDeleted = "customer.deleted";
     public const string KeyIssued = "key.issued";
+    public const string KeyRenamed = "key.renamed";
+    public const string KeyPlanChanged = "key.plan-changed";
+    public const string KeyRotated = "key.rotated";
     public const string KeyRevoked = "key.revoked";
     public const string KeySuspended = "key.suspended";
     public const string KeyReactivated = "key.reactivated";

@@ -1,25 +1,93 @@
+using System.Text.Json;
+using System.Xml;
 using Gateway.Core.Keys;
 using Gateway.Core.Plans;
+using Gateway.Core.Problems;
 
 namespace Gateway.ControlPlane.Contracts;
 
 /// <summary>Body of <c>POST /admin/v1/customers</c>.</summary>
 public sealed record CreateCustomerRequest(string? Name, string? Email);
 
-/// <summary>Body of <c>POST /admin/v1/keys</c>.</summary>
-public sealed record CreateKeyRequest(string? CustomerId, string? Plan);
+/// <summary>Body of <c>PATCH /admin/v1/customers/{id}</c>: the fields to change.</summary>
+public sealed record UpdateCustomerRequest(string? Name, string? Email);
 
-/// <summary>A key as the admin API shows it: never the hash, and the plaintext only in the creation response.</summary>
-public sealed record KeyView(string Id, string CustomerId, string Plan, string Status, string DisplayPrefix, DateTimeOffset CreatedAt, DateTimeOffset? StatusChangedAt, string? Key = null)
+/// <summary>The query of <c>GET /admin/v1/customers</c>, as sent.</summary>
+public sealed record CustomerQuery(string? Search, string? ContinuationToken, string? Limit)
 {
-    public static KeyView Of(ApiKeyRecord r, string? key = null) =>
-        new(r.Id, r.CustomerId, r.Plan, r.Status.ToString().ToLowerInvariant(), r.DisplayPrefix, r.CreatedAt, r.StatusChangedAt, key);
+    public static CustomerQuery Of(Microsoft.AspNetCore.Http.IQueryCollection query) => new(query["search"], query["continuationToken"], query["limit"]);
 }
 
+/// <summary>Body of <c>POST /admin/v1/keys</c>.</summary>
+public sealed record CreateKeyRequest(string? CustomerId, string? Plan, string? Name = null);
+
+/// <summary>Body of <c>PATCH /admin/v1/keys/{id}</c>.</summary>
+public sealed record RenameKeyRequest(string? Name);
+
+/// <summary>Body of <c>PUT /admin/v1/keys/{id}/plan</c>.</summary>
+public sealed record ChangeKeyPlanRequest(string? Plan);
+
+/// <summary>
+/// Body of <c>POST /admin/v1/keys/{id}/rotate</c> (optional): <c>overlap</c>, how long the old key keeps working, as
+/// an ISO 8601 duration (<c>"PT1H"</c>) or whole seconds (<c>3600</c>).
+/// </summary>
+public sealed record RotateKeyRequest(JsonElement? Overlap)
+{
+    /// <summary>The overlap asked for, <paramref name="byDefault"/> when none, refused (naming <c>overlap</c>) beyond <paramref name="max"/>.</summary>
+    public Outcome<TimeSpan> Parse(TimeSpan byDefault, TimeSpan max)
+    {
+        var overlap = byDefault;
+        if (Overlap is { ValueKind: not JsonValueKind.Null } value)
+        {
+            if (value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out var seconds) && seconds >= 0 && seconds <= (long)max.TotalSeconds)
+            {
+                overlap = TimeSpan.FromSeconds(seconds);
+            }
+            else if (value.ValueKind != JsonValueKind.String || !TryParseDuration(value.GetString()!, out overlap) || overlap < TimeSpan.Zero)
+            {
+                return ApiProblem.Invalid("overlap", $"must be an ISO 8601 duration such as \"PT1H\" or whole seconds, at most {XmlConvert.ToString(max)}.");
+            }
+        }
+
+        return overlap <= max
+            ? overlap
+            : ApiProblem.Invalid("overlap", $"must be at most {XmlConvert.ToString(max)} (Gateway:Keys:MaxRotationOverlap).");
+    }
+
+    private static bool TryParseDuration(string text, out TimeSpan value)
+    {
+        try
+        {
+            value = XmlConvert.ToTimeSpan(text);
+            return true;
+        }
+        catch (FormatException)
+        {
+            value = default;
+            return false;
+        }
+        catch (OverflowException)
+        {
+            value = default;
+            return false;
+        }
+    }
+}
+
+/// <summary>A key as the admin API shows it: never the hash, and the plaintext only in the creation response.</summary>
+public sealed record KeyView(string Id, string CustomerId, string Plan, string Status, string DisplayPrefix, DateTimeOffset CreatedAt, DateTimeOffset? StatusChangedAt, string? Name = null, DateTimeOffset? ExpiresAt = null, string? Key = null)
+{
+    public static KeyView Of(ApiKeyRecord r, string? key = null) =>
+        new(r.Id, r.CustomerId, r.Plan, r.Status.ToString().ToLowerInvariant(), r.DisplayPrefix, r.CreatedAt, r.StatusChangedAt, r.Name, r.ExpiresAt, key);
+}
+
+/// <summary>A rotation's answer: the old key, now with its expiry, and the new key with its plaintext.</summary>
+public sealed record RotatedKeyView(KeyView Old, KeyView New);
+
 /// <summary>A plan of the catalog as the admin API shows it.</summary>
-public sealed record PlanView(string Name, string DisplayName, double RequestsPerSecond, int Burst, long MonthlyQuota, string OverQuota, IReadOnlyList<string> RouteGroups, decimal PricePerMonth, decimal OveragePricePerThousand)
+public sealed record PlanView(string Name, string DisplayName, double RequestsPerSecond, int Burst, long MonthlyQuota, string OverQuota, IReadOnlyList<string> RouteGroups, decimal PricePerMonth, decimal OveragePricePerThousand, int MaxKeys)
 {
     public static PlanView Of(Plan p) => new(
         p.Name, p.DisplayName, p.RequestsPerSecond, p.Burst, p.MonthlyQuota, p.OverQuota.ToString().ToLowerInvariant(),
-        [.. p.RouteGroups.Order(StringComparer.Ordinal)], p.PricePerMonth, p.OveragePricePerThousand);
+        [.. p.RouteGroups.Order(StringComparer.Ordinal)], p.PricePerMonth, p.OveragePricePerThousand, p.MaxKeys);
 }

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Gateway.Core;
 using Gateway.Core.Problems;
 using Microsoft.AspNetCore.Http;
@@ -63,7 +65,7 @@ public static class JsonBody
             return ApiProblem.BodyTooLarge(limit);
         }
 
-        var json = services.GetService<IOptions<JsonOptions>>()?.Value.SerializerOptions ?? JsonSerializerOptions.Web;
+        var json = Strict(services.GetService<IOptions<JsonOptions>>()?.Value.SerializerOptions ?? JsonSerializerOptions.Web);
         try
         {
             return JsonSerializer.Deserialize<T>(body.WrittenSpan, json) is { } value ? value : ApiProblem.Invalid("body", "must be a JSON object.");
@@ -78,6 +80,17 @@ public static class JsonBody
             return ApiProblem.Invalid("body", "is not valid UTF-8 JSON.");
         }
     }
+
+    /// <summary>
+    /// The host's serializer options, refusing members the request type does not have (a misspelt field is a 400
+    /// naming it, never silently ignored). Derived once per host options instance.
+    /// </summary>
+    private static JsonSerializerOptions Strict(JsonSerializerOptions options) =>
+        options.UnmappedMemberHandling == JsonUnmappedMemberHandling.Disallow
+            ? options
+            : StrictOptions.GetValue(options, o => new JsonSerializerOptions(o) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow });
+
+    private static readonly ConditionalWeakTable<JsonSerializerOptions, JsonSerializerOptions> StrictOptions = new();
 
     /// <summary>The field a JSON path names (<c>$.name</c> → <c>name</c>), or <c>body</c> for the whole document.</summary>
     public static string Field(string? path) =>

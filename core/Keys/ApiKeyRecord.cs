@@ -12,7 +12,10 @@ public enum ApiKeyStatus
     Revoked,
 }
 
-/// <summary>An API key as stored: the hash, never the plaintext.</summary>
+/// <summary>
+/// An API key as stored: the hash, never the plaintext. <see cref="Name"/> is the holder's label for it.
+/// <see cref="ExpiresAt"/> is set when the key was rotated: from then on the data plane refuses it as revoked.
+/// </summary>
 public sealed record ApiKeyRecord(
     string Id,
     string CustomerId,
@@ -21,7 +24,13 @@ public sealed record ApiKeyRecord(
     string Hash,
     string DisplayPrefix,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? StatusChangedAt);
+    DateTimeOffset? StatusChangedAt,
+    string? Name = null,
+    DateTimeOffset? ExpiresAt = null)
+{
+    /// <summary>Active or suspended, and not past its expiry: a key that counts against its plan's maximum.</summary>
+    public bool IsLive(DateTimeOffset now) => Status != ApiKeyStatus.Revoked && !(ExpiresAt <= now);
+}
 
 /// <summary>What changed about a key, published to every gateway instance so caches drop stale entries.</summary>
 public sealed record KeyChange(string KeyId, string CustomerId, string Reason);

@@ -9,6 +9,9 @@ namespace Gateway.Core.Keys;
 /// <summary>A key as just created: the only time its plaintext exists outside the caller's hands.</summary>
 public sealed record IssuedApiKey(ApiKeyRecord Record, string Key);
 
+/// <summary>A rotation's result: the old key (with its expiry) and the new one, whose plaintext exists only here.</summary>
+public sealed record RotatedApiKey(ApiKeyRecord Old, IssuedApiKey New);
+
 /// <summary>Issues, lists and changes the status of API keys; announces every change to the gateway caches.</summary>
 public sealed class ApiKeyService(
     IApiKeyStore keys,
@@ -20,9 +23,10 @@ public sealed class ApiKeyService(
 {
     private readonly ApiKeyFormat _format = new(options.Value.Keys.Environment);
 
-    public async Task<Outcome<IssuedApiKey>> IssueAsync(string? customerId, string? plan, CancellationToken cancellationToken)
+    /// <param name="maxLiveKeys">For a developer: refuse (409) when the customer already holds the plan's <see cref="Plan.MaxKeys"/> live keys on it.</param>
+    public async Task<Outcome<IssuedApiKey>> IssueAsync(string? customerId, string? plan, CancellationToken cancellationToken, string? name = null, bool maxLiveKeys = false)
     {
-        if (InputRules.CustomerId("customerId", customerId) is { } invalid)
+        if ((InputRules.CustomerId("customerId", customerId) ?? (name is null ? null : InputRules.Name("name", name))) is { } invalid)
         {
             return invalid;
         }
@@ -37,17 +41,42 @@ public sealed class ApiKeyService(
             return ApiProblem.NotFound("Customer", customerId!);
         }
 
+        if (maxLiveKeys)
+        {
+            var now = time.GetUtcNow();
+            var live = (await keys.ListByCustomerAsync(customerId!, cancellationToken)).Count(k => k.Plan == found.Name && k.IsLive(now));
+            if (live >= found.MaxKeys)
+            {
+                return ApiProblem.Conflict($"Customer '{customerId}' already holds {live} live key(s) on plan '{found.Name}', its maximum; revoke one first.");
+            }
+        }
+
+        return await AddAsync(customerId!, found.Name, name?.Trim(), cancellationToken);
+    }
+
+    private async Task<Outcome<IssuedApiKey>> AddAsync(string customerId, string plan, string? name, CancellationToken cancellationToken)
+    {
         var (key, keyId) = _format.Generate();
         var record = new ApiKeyRecord(
             keyId,
-            customerId!,
-            found.Name,
+            customerId,
+            plan,
             ApiKeyStatus.Active,
             ApiKeyHash.Compute(key),
             _format.Prefix + keyId,
             time.GetUtcNow(),
-            null);
+            null,
+            name);
         await keys.AddAsync(record, cancellationToken);
+
+        // Written, then confirmed: a customer deleted meanwhile (CustomerService.DeleteAsync reads keys, then deletes)
+        // does not keep a live key. The key is revoked and the caller told the customer is gone.
+        if (await customers.FindAsync(customerId, cancellationToken) is null)
+        {
+            await keys.SetStatusAsync(keyId, ApiKeyStatus.Revoked, time.GetUtcNow(), cancellationToken);
+            return ApiProblem.NotFound("Customer", customerId);
+        }
+
         return new IssuedApiKey(record, key);
     }
 
@@ -80,6 +109,79 @@ public sealed class ApiKeyService(
 
     public Task<Outcome<ApiKeyRecord>> ReactivateAsync(string keyId, CancellationToken cancellationToken) =>
         SetStatusAsync(keyId, ApiKeyStatus.Active, "reactivated", cancellationToken);
+
+    /// <summary>Gives a key a new name (the holder's label; the data plane does not read it).</summary>
+    public async Task<Outcome<ApiKeyRecord>> RenameAsync(string keyId, string? name, CancellationToken cancellationToken)
+    {
+        if (InputRules.Name("name", name) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var renamed = ApiKeyFormat.IsKeyId(keyId) ? await keys.ChangeAsync(keyId, k => k with { Name = name!.Trim() }, cancellationToken) : null;
+        return renamed is null ? ApiProblem.NotFound("Key", keyId) : renamed;
+    }
+
+    /// <summary>Moves a key that is not revoked to another plan, and tells the gateways (a key change, as revoking does).</summary>
+    public async Task<Outcome<ApiKeyRecord>> ChangePlanAsync(string keyId, string? plan, CancellationToken cancellationToken)
+    {
+        if (!plans.TryGet(plan, out var found))
+        {
+            return ApiProblem.Invalid("plan", $"must be one of: {string.Join(", ", plans.All.Select(p => p.Name))}.");
+        }
+
+        var changed = ApiKeyFormat.IsKeyId(keyId)
+            ? await keys.ChangeAsync(keyId, k => k.Status == ApiKeyStatus.Revoked || k.Plan == found.Name ? null : k with { Plan = found.Name }, cancellationToken)
+            : null;
+        if (changed is null)
+        {
+            return ApiProblem.NotFound("Key", keyId);
+        }
+
+        if (changed.Status == ApiKeyStatus.Revoked)
+        {
+            return ApiProblem.Conflict($"Key '{keyId}' is revoked; its plan cannot change.");
+        }
+
+        await publisher.PublishAsync(new KeyChange(keyId, changed.CustomerId, "plan-changed"), cancellationToken);
+        return changed;
+    }
+
+    /// <summary>
+    /// Rotates an active key: a new key for the same customer, plan and name, and the old one expires after
+    /// <paramref name="overlap"/> (both work until then; the data plane refuses the old one as revoked from its
+    /// expiry on). The new key is written first, so a failure half-way leaves the old key working without expiry.
+    /// </summary>
+    public async Task<Outcome<RotatedApiKey>> RotateAsync(string keyId, TimeSpan overlap, CancellationToken cancellationToken)
+    {
+        var old = await FindAsync(keyId, cancellationToken);
+        if (!old.Succeeded)
+        {
+            return old.Problem!;
+        }
+
+        var now = time.GetUtcNow();
+        if (old.Value!.Status != ApiKeyStatus.Active || old.Value.ExpiresAt is not null)
+        {
+            return ApiProblem.Conflict($"Key '{keyId}' is {(old.Value.ExpiresAt is null ? old.Value.Status.ToString().ToLowerInvariant() : "already rotated")}; only an active key that was not rotated can be.");
+        }
+
+        var issued = await AddAsync(old.Value.CustomerId, old.Value.Plan, old.Value.Name, cancellationToken);
+        if (!issued.Succeeded)
+        {
+            return issued.Problem!;
+        }
+
+        var expiresAt = now + overlap;
+        var expiring = await keys.ChangeAsync(keyId, k => k.ExpiresAt is null ? k with { ExpiresAt = expiresAt } : null, cancellationToken);
+        if (expiring is null)
+        {
+            return ApiProblem.NotFound("Key", keyId);
+        }
+
+        await publisher.PublishAsync(new KeyChange(keyId, expiring.CustomerId, "rotated"), cancellationToken);
+        return new RotatedApiKey(expiring, issued.Value!);
+    }
 
     private async Task<Outcome<ApiKeyRecord>> SetStatusAsync(string keyId, ApiKeyStatus status, string reason, CancellationToken cancellationToken)
     {

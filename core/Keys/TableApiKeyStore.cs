@@ -14,6 +14,13 @@ public interface IApiKeyStore
     Task<IReadOnlyList<ApiKeyRecord>> ListByCustomerAsync(string customerId, CancellationToken cancellationToken);
 
     Task<ApiKeyRecord?> SetStatusAsync(string keyId, ApiKeyStatus status, DateTimeOffset at, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Applies <paramref name="change"/> to the stored record, conditional on the record it read (re-read and
+    /// re-applied when someone else wrote meanwhile). The change answers null to leave the record as it is. Null when
+    /// the key does not exist.
+    /// </summary>
+    Task<ApiKeyRecord?> ChangeAsync(string keyId, Func<ApiKeyRecord, ApiKeyRecord?> change, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -82,6 +89,34 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
         }
     }
 
+    public async Task<ApiKeyRecord?> ChangeAsync(string keyId, Func<ApiKeyRecord, ApiKeyRecord?> change, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var response = await tables.ApiKeys.GetEntityIfExistsAsync<TableEntity>(keyId, RecordRowKey, cancellationToken: cancellationToken);
+            if (!response.HasValue)
+            {
+                return null;
+            }
+
+            var current = ToRecord(response.Value!);
+            if (change(current) is not { } changed)
+            {
+                return current;
+            }
+
+            try
+            {
+                await tables.ApiKeys.UpdateEntityAsync(ToEntity(changed), response.Value!.ETag, TableUpdateMode.Replace, cancellationToken);
+                return changed;
+            }
+            catch (RequestFailedException e) when (e.Status == 412 && attempt < 5)
+            {
+                // Someone else changed the key meanwhile: read it again and re-apply.
+            }
+        }
+    }
+
     private static TableEntity ToEntity(ApiKeyRecord key) => new(key.Id, RecordRowKey)
     {
         ["CustomerId"] = key.CustomerId,
@@ -91,6 +126,8 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
         ["DisplayPrefix"] = key.DisplayPrefix,
         ["CreatedAt"] = key.CreatedAt,
         ["StatusChangedAt"] = key.StatusChangedAt,
+        ["Name"] = key.Name,
+        ["ExpiresAt"] = key.ExpiresAt,
     };
 
     private static ApiKeyRecord ToRecord(TableEntity e) => new(
@@ -101,5 +138,7 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
         e.GetString("Hash"),
         e.GetString("DisplayPrefix"),
         e.GetDateTimeOffset("CreatedAt") ?? default,
-        e.GetDateTimeOffset("StatusChangedAt"));
+        e.GetDateTimeOffset("StatusChangedAt"),
+        e.GetString("Name"),
+        e.GetDateTimeOffset("ExpiresAt"));
 }

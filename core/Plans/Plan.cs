@@ -26,6 +26,7 @@ public sealed class Plan
         RouteGroups = options.RouteGroups.Select(g => g.Trim().ToLowerInvariant()).ToFrozenSet(StringComparer.Ordinal);
         PricePerMonth = options.PricePerMonth;
         OveragePricePerThousand = options.OveragePricePerThousand;
+        MaxKeys = options.MaxKeys;
     }
 
     public string Name { get; }
@@ -37,6 +38,7 @@ public sealed class Plan
     public FrozenSet<string> RouteGroups { get; }
     public decimal PricePerMonth { get; }
     public decimal OveragePricePerThousand { get; }
+    public int MaxKeys { get; }
 
     public bool Covers(string routeGroup) => RouteGroups.Contains(routeGroup);
 }

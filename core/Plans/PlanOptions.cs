@@ -24,6 +24,9 @@ public sealed class PlanOptions
     /// <summary>Flat monthly price in the billing currency; used by billing.</summary>
     public decimal PricePerMonth { get; set; }
 
+    /// <summary>Live (not revoked, not expired) keys a developer may hold on this plan for its customer; admins are not bound by it.</summary>
+    public int MaxKeys { get; set; } = 10;
+
     /// <summary>Price per 1,000 calls above the monthly quota when <see cref="OverQuota"/> is <c>Bill</c>.</summary>
     public decimal OveragePricePerThousand { get; set; }
 }

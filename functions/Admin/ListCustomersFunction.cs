@@ -1,4 +1,5 @@
 using Gateway.ControlPlane.Apis;
+using Gateway.ControlPlane.Contracts;
 using Gateway.ControlPlane.Security;
 using Gateway.Core.Customers;
 using Microsoft.AspNetCore.Http;
@@ -11,5 +12,5 @@ public sealed class ListCustomersFunction(CustomerService customers)
 {
     [Function(nameof(CustomersApi.ListCustomers))]
     public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "admin/v1/customers")] HttpRequest request) =>
-        AdminFunction.RunAsync(request, ControlPlanePolicies.Review, () => CustomersApi.ListCustomers(customers, request.HttpContext.RequestAborted));
+        AdminFunction.RunAsync(request, ControlPlanePolicies.Review, () => CustomersApi.ListCustomers(CustomerQuery.Of(request.Query), customers, request.HttpContext.RequestAborted));
 }

@@ -35,7 +35,19 @@ public sealed partial class ApiCallerFactory(
         // Spread over 75-100 % of CacheRefresh, so keys loaded together do not all come due together.
         var refreshAt = time.GetTimestamp() + (long)(_refreshTicks * (0.75 + (0.25 * Random.Shared.NextDouble())));
         var period = await baselines.LoadAsync(record.CustomerId, record.Id, cancellationToken);
-        return new ApiCaller(record, plan, key, bucket, refreshAt, period);
+        return new ApiCaller(record, plan, key, bucket, refreshAt, period, ExpiresAt(record));
+    }
+
+    /// <summary>A rotated key's expiry as a timestamp of the injected clock, so the hot path compares two longs.</summary>
+    private long ExpiresAt(ApiKeyRecord record)
+    {
+        if (record.ExpiresAt is not { } expiresAt)
+        {
+            return long.MaxValue;
+        }
+
+        var left = (expiresAt - time.GetUtcNow()).TotalSeconds;
+        return left <= 0 ? 0 : time.GetTimestamp() + (long)Math.Min(left * time.TimestampFrequency, long.MaxValue / 2);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Key {KeyId} is on plan '{Plan}', which the catalog no longer has; enforcing plan '{Fallback}'.")]

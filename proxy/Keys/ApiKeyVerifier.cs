@@ -125,7 +125,8 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
 
         if (_callersBySpan.TryGetValue(keyId, out var cached) && SameKey(key, cached.VerifiedKey))
         {
-            if (_time.GetTimestamp() >= cached.RefreshAt && cached.TryStartRefresh())
+            var now = _time.GetTimestamp();
+            if (now >= cached.RefreshAt && cached.TryStartRefresh())
             {
                 if (Interlocked.Increment(ref _refreshesInFlight) <= MaxConcurrentRefreshes)
                 {
@@ -138,7 +139,7 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
                 }
             }
 
-            return new(KeyVerification.Of(cached));
+            return new(KeyVerification.Of(cached, now));
         }
 
         if (!_format.IsWellFormed(key))
@@ -184,7 +185,7 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
 
             if (_callers.TryGetValue(keyId, out var cached) && SameKey(key, cached.VerifiedKey))
             {
-                return new(KeyVerification.Of(cached));
+                return new(KeyVerification.Of(cached, _time.GetTimestamp()));
             }
 
             // Registered before the limiter is asked, so concurrent first calls join this load instead of each being
@@ -247,7 +248,7 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
                     {
                         // Leaving _loads under the lock too: a request that arrives after a change is applied finds
                         // either this load (which then sees the moved epoch and reads again) or the cache.
-                        var verification = KeyVerification.Of(_callers.GetOrAdd(keyId, caller));
+                        var verification = KeyVerification.Of(_callers.GetOrAdd(keyId, caller), _time.GetTimestamp());
                         _loads.TryRemove(done);
                         return verification;
                     }

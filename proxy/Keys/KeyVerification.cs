@@ -33,8 +33,10 @@ public readonly record struct KeyVerification(ApiCaller? Caller, Rejection? Reje
     /// <summary>The <c>Retry-After</c> the rejection carries: only the lookup limit has a fixed one.</summary>
     public int RetryAfterSeconds => Rejection == Problems.Rejection.TooManyKeyLookups ? KeyLookupLimiter.RetryAfterSeconds : 0;
 
-    public static KeyVerification Of(ApiCaller caller) => caller.Status switch
+    /// <param name="now">A <see cref="TimeProvider"/> timestamp: a rotated key past its expiry is refused as revoked.</param>
+    public static KeyVerification Of(ApiCaller caller, long now) => caller.Status switch
     {
+        ApiKeyStatus.Active when now >= caller.ExpiresAt => new(caller, Problems.Rejection.RevokedKey),
         ApiKeyStatus.Active => new(caller, null),
         ApiKeyStatus.Suspended => new(caller, Problems.Rejection.Suspended),
         _ => new(caller, Problems.Rejection.RevokedKey),

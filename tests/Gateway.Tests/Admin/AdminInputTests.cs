@@ -209,14 +209,55 @@ public sealed class AdminInputTests(Azurite azurite) : SharedGatewayTest(azurite
     public async Task AdminBodyLimit_IsConfigurable()
     {
         await using var gateway = await StartGatewayAsync(s => s["Gateway:Admin:MaxBodyBytes"] = "1024");
-        var small = $$"""{"name":"Acme","email":"dev@acme.test","padding":"{{new string('x', 900)}}"}""";
-        var large = $$"""{"name":"Acme","email":"dev@acme.test","padding":"{{new string('x', 1100)}}"}""";
+
+        // Padded with JSON whitespace: the same two fields, a body just under and just over the configured limit.
+        var small = $$"""{"name":"Acme",{{new string(' ', 900)}}"email":"dev@acme.test"}""";
+        var large = $$"""{"name":"Acme",{{new string(' ', 1100)}}"email":"dev@acme.test"}""";
 
         using var accepted = await gateway.Admin.PostAsync("admin/v1/customers", Json(small));
         using var refused = await gateway.Admin.PostAsync("admin/v1/customers", Json(large));
 
         Assert.Equal(HttpStatusCode.Created, accepted.StatusCode);
         await Problems.AssertAsync(refused, 413, "urn:gateway:problem:body-too-large");
+    }
+
+    [Theory]
+    [InlineData("admin/v1/customers", """{"name":"Acme","email":"dev@acme.test","nmae":"Acme"}""", "nmae")]
+    [InlineData("admin/v1/customers", """{"name":"Acme","email":"dev@acme.test","padding":""}""", "padding")]
+    [InlineData("admin/v1/keys", """{"customerId":"cus_0123456789abcdef","plan":"open","owner":"x"}""", "owner")]
+    [InlineData("admin/v1/tokens", """{"role":"compliance","expires":"never"}""", "expires")]
+    public async Task Body_WithUnknownField_Returns400NamingIt_AndWritesNothing(string path, string json, string field)
+    {
+        var before = _storage.All;
+
+        using var response = await Gateway.Admin.PostAsync(path, Json(json));
+
+        await AssertInvalidAsync(response, field);
+        Assert.Equal(before, _storage.All);
+    }
+
+    [Fact]
+    public async Task IssueKey_ForUnknownPlan_Returns400_AndWritesNoKeyAndNoAuditEntry()
+    {
+        var customer = await Gateway.CreateCustomerAsync();
+        var writes = _storage.Writes;
+
+        using var response = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { customerId = customer, plan = "platinum" });
+
+        await AssertInvalidAsync(response, "plan");
+        Assert.Equal(writes, _storage.Writes);
+        Assert.Empty((await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}")).EnumerateArray());
+    }
+
+    [Fact]
+    public async Task IssueKey_ForUnknownCustomer_Returns404_AndWritesNoKeyAndNoAuditEntry()
+    {
+        var writes = _storage.Writes;
+
+        using var response = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys", new { customerId = "cus_0123456789abcdef", plan = "open" });
+
+        await Problems.AssertAsync(response, 404, "urn:gateway:problem:not-found");
+        Assert.Equal(writes, _storage.Writes);
     }
 
     [Theory]

@@ -28,8 +28,14 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["CreateCustomer"] = Statuses(admin: 201, compliance: 403, developer: 403, other: 403),
         ["ListCustomers"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
         ["GetCustomer"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
+        ["UpdateCustomer"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["DeleteCustomer"] = Statuses(admin: 204, compliance: 403, developer: 403, other: 403),
         ["IssueKey"] = Statuses(admin: 201, compliance: 403, developer: 201, other: 404),
         ["ListKeys"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
+        ["GetKey"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
+        ["RenameKey"] = Statuses(admin: 200, compliance: 403, developer: 200, other: 404),
+        ["ChangeKeyPlan"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["RotateKey"] = Statuses(admin: 201, compliance: 403, developer: 201, other: 404),
         ["RevokeKey"] = Statuses(admin: 200, compliance: 403, developer: 200, other: 404),
         ["SuspendKey"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["ReactivateKey"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
@@ -160,10 +166,22 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, "admin/v1/customers");
             case "GetCustomer":
                 return new(HttpMethod.Get, $"admin/v1/customers/{customer}");
+            case "UpdateCustomer":
+                return new(HttpMethod.Patch, $"admin/v1/customers/{customer}") { Content = JsonContent.Create(new { email = "dev@acme.test" }) };
+            case "DeleteCustomer":
+                return new(HttpMethod.Delete, $"admin/v1/customers/{await Gateway.CreateCustomerAsync("Doomed Ltd")}");
             case "IssueKey":
                 return Post("admin/v1/keys", new { customerId = customer, plan = "open" });
             case "ListKeys":
                 return new(HttpMethod.Get, $"admin/v1/keys?customerId={customer}");
+            case "GetKey":
+                return new(HttpMethod.Get, $"admin/v1/keys/{(await Gateway.IssueKeyAsync(customer)).Id}");
+            case "RenameKey":
+                return new(HttpMethod.Patch, $"admin/v1/keys/{(await Gateway.IssueKeyAsync(customer)).Id}") { Content = JsonContent.Create(new { name = "renamed" }) };
+            case "ChangeKeyPlan":
+                return new(HttpMethod.Put, $"admin/v1/keys/{(await Gateway.IssueKeyAsync(customer)).Id}/plan") { Content = JsonContent.Create(new { plan = "narrow" }) };
+            case "RotateKey":
+                return Post($"admin/v1/keys/{(await Gateway.IssueKeyAsync(customer)).Id}/rotate", new { overlap = 60 });
             case "RevokeKey" or "SuspendKey":
                 var (key, _) = await Gateway.IssueKeyAsync(customer);
                 return new(HttpMethod.Post, $"admin/v1/keys/{key}/{(endpoint == "RevokeKey" ? "revoke" : "suspend")}");

@@ -73,6 +73,12 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
         await AssertSameAsync<GetCustomerFunction>((f, r) => f.Run(r, customer), "GET", $"/admin/v1/customers/{customer}");
         await AssertSameAsync<GetCustomerFunction>((f, r) => f.Run(r, Missing), "GET", $"/admin/v1/customers/{Missing}");
         await AssertSameAsync<GetCustomerFunction>((f, r) => f.Run(r, "a'b"), "GET", "/admin/v1/customers/a'b");
+        await AssertSameAsync<ListCustomersFunction>((f, r) => f.Run(r), "GET", "/admin/v1/customers", $"?search={customer}");
+        await AssertSameAsync<ListCustomersFunction>((f, r) => f.Run(r), "GET", "/admin/v1/customers", "?limit=0");
+        await AssertSameAsync<DeleteCustomerFunction>((f, r) => f.Run(r, customer), "DELETE", $"/admin/v1/customers/{customer}");
+        await AssertSameAsync<DeleteCustomerFunction>((f, r) => f.Run(r, Missing), "DELETE", $"/admin/v1/customers/{Missing}");
+        await AssertSameAsync<GetKeyFunction>((f, r) => f.Run(r, keyId), "GET", $"/admin/v1/keys/{keyId}");
+        await AssertSameAsync<GetKeyFunction>((f, r) => f.Run(r, "NoSuchKey123"), "GET", "/admin/v1/keys/NoSuchKey123");
         await AssertSameAsync<ListKeysFunction>((f, r) => f.Run(r), "GET", "/admin/v1/keys", $"?customerId={customer}");
         await AssertSameAsync<ListKeysFunction>((f, r) => f.Run(r), "GET", "/admin/v1/keys", "?customerId=a%2Fb");
         await AssertSameAsync<ListKeysFunction>((f, r) => f.Run(r), "GET", "/admin/v1/keys", $"?customerId={Missing}");
@@ -99,11 +105,39 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
     [InlineData("{", 400)]
     [InlineData("{\"name\": 5, \"email\": \"a@b.test\"}", 400)]
     [InlineData("{\"name\": \"Acme\", \"email\": \"not-an-email\"}", 400)]
+    [InlineData("{\"name\": \"Acme\", \"email\": \"a@b.test\", \"nmae\": \"Acme\"}", 400)]
     public async Task CreateCustomer_WithBadInput_AnswersTheSameProblemInBothHosts(string json, int status)
     {
         var (gateway, function) = await BothAsync<CreateCustomerFunction>((f, r) => f.Run(r), "POST", "/admin/v1/customers", json: json);
 
         Assert.Equal(status, function.Status);
+        Assert.Equal(Normalize(await gateway.Content.ReadAsStringAsync()), Normalize(function.Body));
+    }
+
+    [Theory]
+    [InlineData("{\"email\": \"not-an-email\"}")]
+    [InlineData("{}")]
+    [InlineData("{\"name\": \"Acme\", \"nick\": \"A\"}")]
+    public async Task UpdateCustomer_WithBadInput_AnswersTheSameProblemInBothHosts(string json)
+    {
+        var customer = await Gateway.CreateCustomerAsync();
+
+        var (gateway, function) = await BothAsync<UpdateCustomerFunction>((f, r) => f.Run(r, customer), "PATCH", $"/admin/v1/customers/{customer}", json: json);
+
+        Assert.Equal(400, function.Status);
+        Assert.Equal(Normalize(await gateway.Content.ReadAsStringAsync()), Normalize(function.Body));
+    }
+
+    [Theory]
+    [InlineData("{\"overlap\": \"forever\"}")]
+    [InlineData("{\"overlap\": 99999999}")]
+    public async Task RotateKey_WithBadOverlap_AnswersTheSameProblemInBothHosts(string json)
+    {
+        var (keyId, _) = await Gateway.IssueKeyAsync(await Gateway.CreateCustomerAsync());
+
+        var (gateway, function) = await BothAsync<RotateKeyFunction>((f, r) => f.Run(r, keyId), "POST", $"/admin/v1/keys/{keyId}/rotate", json: json);
+
+        Assert.Equal(400, function.Status);
         Assert.Equal(Normalize(await gateway.Content.ReadAsStringAsync()), Normalize(function.Body));
     }
 

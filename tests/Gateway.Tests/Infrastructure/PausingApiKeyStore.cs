@@ -49,6 +49,9 @@ public sealed class PausingApiKeyStore(IApiKeyStore inner) : IApiKeyStore
     public Task<ApiKeyRecord?> SetStatusAsync(string keyId, ApiKeyStatus status, DateTimeOffset at, CancellationToken cancellationToken) =>
         inner.SetStatusAsync(keyId, status, at, cancellationToken);
 
+    public Task<ApiKeyRecord?> ChangeAsync(string keyId, Func<ApiKeyRecord, ApiKeyRecord?> change, CancellationToken cancellationToken) =>
+        inner.ChangeAsync(keyId, change, cancellationToken);
+
     /// <summary>Held reads of one key id. Once released, later reads pass straight through.</summary>
     public sealed class ReadHold
     {

@@ -14,6 +14,9 @@ public sealed class StorageRequestCounter : HttpPipelineSynchronousPolicy
 
     public int All => Volatile.Read(ref _all);
 
+    /// <summary>Requests that are not reads: inserts, updates, deletes, batches.</summary>
+    public int Writes => All - Reads;
+
     public TableClientOptions Options()
     {
         var options = new TableClientOptions();
