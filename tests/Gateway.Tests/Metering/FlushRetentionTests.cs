@@ -67,7 +67,7 @@ public sealed class FlushRetentionTests(Azurite azurite) : GatewayTest(azurite)
 
     private Task<TestGateway> StartAsync() =>
         StartGatewayAsync(
-            settings: s => s["Gateway:Metering:FlushInterval"] = "01:00:00",
+            settings: s => s["Gateway:Metering:FlushInterval"] = "00:05:00",
             services: s => s.AddSingleton<TimeProvider>(_time));
 
     private async Task<long> StoredMonthCountAsync(TestGateway gateway, string customer, int year, int month)
