@@ -55,6 +55,7 @@ public sealed class UsageTable(GatewayTables tables)
     {
         if (rows.Count is 0 or > MaxBatchSize)
         {
+            // Stryker disable once String : the message is for the developer who broke the contract; the exception type is the behaviour
             throw new ArgumentOutOfRangeException(nameof(rows), rows.Count, $"A batch holds 1 to {MaxBatchSize} rows.");
         }
 
@@ -68,6 +69,7 @@ public sealed class UsageTable(GatewayTables tables)
         int toHour,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // Stryker disable once Arithmetic : equivalent, "toHour + 1" can only add the month after the range, whose row-key range [low, high) is then empty
         for (var month = UsageCalendar.MonthOfHour(fromHour); month <= UsageCalendar.MonthOfHour(toHour - 1); month++)
         {
             var partition = PartitionKey(customerId, month);

@@ -121,6 +121,49 @@ public sealed class QuotaLedgerTests
         Assert.All(periods, p => Assert.Equal(0, p.Local));
     }
 
+    [Fact]
+    public void TryAdmit_OnABlockingPlan_CountsWhatOtherWritersStored_AndAdmitsOnlyTheRest()
+    {
+        var period = new QuotaLedger().Period("c1", "k1", November);
+        var plan = Plan(quota: 5, OverQuotaBehaviour.Block);
+        period.SetBaseline(3);
+
+        var decisions = Enumerable.Range(0, 3).Select(_ => period.TryAdmit(plan)).ToList();
+
+        Assert.Equal([QuotaDecision.Included, QuotaDecision.Included, QuotaDecision.Exhausted], decisions);
+        Assert.Equal((3, 2, 5), (period.Baseline, period.Local, period.Used));
+    }
+
+    [Fact]
+    public void TryAdmit_OnABillingPlan_BillsAsOverageExactlyTheCallsPastTheQuota_CountingOtherWriters()
+    {
+        var period = new QuotaLedger().Period("c1", "k1", November);
+        var plan = Plan(quota: 4, OverQuotaBehaviour.Bill);
+        period.SetBaseline(2);
+
+        var decisions = Enumerable.Range(0, 4).Select(_ => period.TryAdmit(plan)).ToList();
+
+        Assert.Equal([QuotaDecision.Included, QuotaDecision.Included, QuotaDecision.Overage, QuotaDecision.Overage], decisions);
+        Assert.Equal((4, 6), (period.Local, period.Used));
+    }
+
+    [Fact]
+    public void Period_OfTheSameKeyAndMonth_IsOneCount_AndAnotherMonthStartsAtZero()
+    {
+        var ledger = new QuotaLedger();
+        var plan = Plan(quota: 5, OverQuotaBehaviour.Block);
+        ledger.Period("c1", "k1", November).TryAdmit(plan);
+        ledger.Period("c1", "k1", November).TryAdmit(plan);
+
+        var december = ledger.Period("c1", "k1", November + 1);
+
+        Assert.Same(ledger.Period("c1", "k1", November), ledger.Period("c1", "k1", November));
+        Assert.Equal(2, ledger.Period("c1", "k1", November).Local);
+        Assert.Equal(0, december.Local);
+        Assert.Equal(("c1", "k1", November + 1), (december.CustomerId, december.KeyId, december.Month));
+        Assert.Equal(2, ledger.Periods.Count());
+    }
+
     private static Plan Plan(long quota, OverQuotaBehaviour overQuota) =>
         new("p", new PlanOptions { RequestsPerSecond = 1000, Burst = 1000, MonthlyQuota = quota, OverQuota = overQuota.ToString(), RouteGroups = ["alpha"] });
 }
