@@ -129,6 +129,18 @@ public sealed class MeteringOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00", ErrorMessage = "Gateway:Metering:FlushInterval must be between 00:00:00.050 and 00:05:00.")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The usage rows per second one gateway writes into one Table Storage partition (one customer's month) at most.
+    /// Azure's target for a partition is 2,000 entities/s; the default leaves half for other instances and readers.
+    /// An interval flush writes at most this × <see cref="FlushInterval"/> rows of a partition (<see cref="PartitionBudget"/>),
+    /// oldest first; the rest wait for the next flush.
+    /// </summary>
+    [Range(50, 100_000, ErrorMessage = "Gateway:Metering:PartitionRowsPerSecond must be between 50 and 100000.")]
+    public int PartitionRowsPerSecond { get; set; } = 1_000;
+
+    /// <summary>The most rows of one partition an interval flush writes: never less than one transaction (100 rows).</summary>
+    public int PartitionBudget => (int)Math.Max(100, Math.Min(int.MaxValue, PartitionRowsPerSecond * FlushInterval.TotalSeconds));
+
     /// <summary>Name of this gateway instance; the writer id of its usage rows starts with it.</summary>
     public string? InstanceId { get; set; }
 

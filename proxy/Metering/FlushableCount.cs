@@ -12,11 +12,23 @@ namespace Gateway.Proxy.Metering;
 /// the next flush. A count is dropped only by its owner, only when it is clean, and only once no call can change it
 /// any more (<see cref="IUsageRowSource.ForgetFlushed"/>).
 /// </para>
+/// <para>
+/// Age: <see cref="StoredBefore"/> is a time before which every call of this count is in storage. A flush sets it to
+/// its own start when it writes the count (it read the count after it started, so the value it wrote holds every
+/// call made before). A count no flush has written yet gets it when a flush first finds it dirty: the start of the
+/// flush before that one, which did not find it dirty (or the process start), so its calls are all younger. Only the
+/// flush writes it, one flush at a time; readers (the loss-window gauge, the health check, the flush's own
+/// oldest-first order) read it without a lock and at worst see the older stamp, which errs on the long side.
+/// </para>
 /// </summary>
 public sealed class FlushableCount
 {
+    /// <summary>No flush has found this count dirty yet.</summary>
+    public const long Unstamped = long.MinValue;
+
     private long _count;
     private long _flushed;
+    private long _storedBefore = Unstamped;
 
     /// <summary>The count in this process (its writer), including what is not stored yet.</summary>
     public long Count => Volatile.Read(ref _count);
@@ -42,6 +54,22 @@ public sealed class FlushableCount
         return count != Flushed;
     }
 
-    /// <summary>Records the value just written (see the ordering rule).</summary>
-    public void MarkFlushed(long value) => Volatile.Write(ref _flushed, value);
+    /// <summary>A timestamp before which every call of this count is in storage, or <see cref="Unstamped"/> (see Age).</summary>
+    public long StoredBefore => Volatile.Read(ref _storedBefore);
+
+    /// <summary>A flush found this count dirty; if none had before, its calls are younger than <paramref name="previousFlushStarted"/>.</summary>
+    public void FoundDirty(long previousFlushStarted)
+    {
+        if (StoredBefore == Unstamped)
+        {
+            Volatile.Write(ref _storedBefore, previousFlushStarted);
+        }
+    }
+
+    /// <summary>Records the value just written by the flush that started at <paramref name="flushStarted"/> (see the ordering rule).</summary>
+    public void MarkFlushed(long value, long flushStarted)
+    {
+        Volatile.Write(ref _storedBefore, flushStarted);
+        Volatile.Write(ref _flushed, value);
+    }
 }

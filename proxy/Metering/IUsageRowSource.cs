@@ -22,6 +22,6 @@ public interface IUsageRowSource
 /// <summary>A row to write: the entity, and the count it was made from with the value it holds.</summary>
 public readonly record struct UsageRow(TableEntity Entity, FlushableCount Count, long Value)
 {
-    /// <summary>Storage has accepted <see cref="Entity"/>.</summary>
-    public void Written() => Count.MarkFlushed(Value);
+    /// <summary>Storage has accepted <see cref="Entity"/>, written by the flush that started at <paramref name="flushStarted"/>.</summary>
+    public void Written(long flushStarted) => Count.MarkFlushed(Value, flushStarted);
 }

@@ -6,10 +6,11 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Proxy.Metering;
 
-/// <summary>What one flush did.</summary>
-public readonly record struct FlushResult(int Rows, int Batches, int FailedBatches)
+/// <summary>What one flush did. <see cref="Deferred"/>: dirty rows left for a later flush by the partition budget.</summary>
+public readonly record struct FlushResult(int Rows, int Batches, int FailedBatches, int Deferred = 0)
 {
-    public bool Complete => FailedBatches == 0;
+    /// <summary>Storage holds every row this flush gathered: none failed, none deferred.</summary>
+    public bool Complete => FailedBatches == 0 && Deferred == 0;
 }
 
 /// <summary>
@@ -18,7 +19,14 @@ public readonly record struct FlushResult(int Rows, int Batches, int FailedBatch
 /// written, grouped by partition into transactions of at most 100 rows, so table writes grow with the number of
 /// active cells, not with the request rate. Rows hold cumulative counts (upsert-replace): a batch that failed, or
 /// that succeeded without us hearing so, is simply written again with the newer count.
-/// On a hard crash, what was counted since the last successful flush (at most one interval) is lost.
+/// <para>
+/// Partition budget: an interval flush writes at most <see cref="MeteringOptions.PartitionRowsPerSecond"/> ×
+/// <see cref="MeteringOptions.FlushInterval"/> rows into one partition (one customer's month), oldest first
+/// (<see cref="FlushableCount.StoredBefore"/>), and leaves the rest dirty for the next flush, so a customer with
+/// many active keys never asks more of a Table Storage partition than it sustains. The shutdown flush writes everything.
+/// </para>
+/// On a hard crash, what was counted since it was last written is lost: at most one interval, or for a partition
+/// with more dirty rows than its budget, the intervals its backlog needs (<see cref="UsageFlushStatus.BacklogFlushes"/>).
 /// </summary>
 public sealed partial class UsageFlushService(
     IEnumerable<IUsageRowSource> sources,
@@ -37,6 +45,9 @@ public sealed partial class UsageFlushService(
     /// <summary>Table transactions submitted since start (for the stats endpoint and benchmarks).</summary>
     public long TableOperations => Interlocked.Read(ref _tableOperations);
 
+    /// <summary>The most rows an interval flush writes into one partition.</summary>
+    public int PartitionBudget { get; } = options.Value.Metering.PartitionBudget;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.Metering.FlushInterval, time);
@@ -44,7 +55,7 @@ public sealed partial class UsageFlushService(
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await FlushAsync(stoppingToken);
+                await FlushAsync(PartitionBudget, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -76,18 +87,24 @@ public sealed partial class UsageFlushService(
         LogShutdownFlushIncomplete(logger);
     }
 
-    /// <summary>Writes every changed cell now. Safe to call at any time; concurrent calls run one after another.</summary>
-    public async Task<FlushResult> FlushAsync(CancellationToken cancellationToken)
+    /// <summary>Writes every changed cell now, whatever the partition budget. Safe to call at any time; concurrent calls run one after another.</summary>
+    public Task<FlushResult> FlushAsync(CancellationToken cancellationToken) => FlushAsync(int.MaxValue, cancellationToken);
+
+    /// <summary>Writes the changed cells, at most <paramref name="rowsPerPartition"/> per partition, oldest first.</summary>
+    public async Task<FlushResult> FlushAsync(int rowsPerPartition, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rowsPerPartition, 1);
         await _flushing.WaitAsync(cancellationToken);
         try
         {
             var started = status.FlushStarting();
+            var previousStarted = status.LastFlushStarted;
             var pending = new Dictionary<string, List<UsageRow>>(StringComparer.Ordinal);
             foreach (var source in sources)
             {
                 foreach (var row in source.DirtyRows(writer.Writer))
                 {
+                    row.Count.FoundDirty(previousStarted);
                     if (!pending.TryGetValue(row.Entity.PartitionKey, out var rows))
                     {
                         pending[row.Entity.PartitionKey] = rows = [];
@@ -97,8 +114,9 @@ public sealed partial class UsageFlushService(
                 }
             }
 
-            var result = await WriteAsync(pending, cancellationToken);
-            metrics.Flushed(status.FlushEnded(started, result), result);
+            var (deferred, backlogFlushes) = Budget(pending, rowsPerPartition);
+            var result = await WriteAsync(pending, started, cancellationToken) with { Deferred = deferred };
+            metrics.Flushed(status.FlushEnded(started, backlogFlushes), result);
             Forget();
             return result;
         }
@@ -108,7 +126,31 @@ public sealed partial class UsageFlushService(
         }
     }
 
-    private async Task<FlushResult> WriteAsync(Dictionary<string, List<UsageRow>> pending, CancellationToken cancellationToken)
+    /// <summary>
+    /// Cuts each partition's rows to the budget, keeping the oldest (the earliest <see cref="FlushableCount.StoredBefore"/>):
+    /// a row left out now is older than every row of the next flush but those left out with it, so each row waits
+    /// at most as many flushes as its partition's rows need. Returns the rows left out and the flushes the largest partition needs.
+    /// </summary>
+    private static (int Deferred, int BacklogFlushes) Budget(Dictionary<string, List<UsageRow>> pending, int rowsPerPartition)
+    {
+        int deferred = 0, backlogFlushes = 1;
+        foreach (var rows in pending.Values)
+        {
+            if (rows.Count <= rowsPerPartition)
+            {
+                continue;
+            }
+
+            backlogFlushes = Math.Max(backlogFlushes, (rows.Count + rowsPerPartition - 1) / rowsPerPartition);
+            rows.Sort(static (a, b) => a.Count.StoredBefore.CompareTo(b.Count.StoredBefore));
+            deferred += rows.Count - rowsPerPartition;
+            rows.RemoveRange(rowsPerPartition, rows.Count - rowsPerPartition);
+        }
+
+        return (deferred, backlogFlushes);
+    }
+
+    private async Task<FlushResult> WriteAsync(Dictionary<string, List<UsageRow>> pending, long started, CancellationToken cancellationToken)
     {
         int rowsWritten = 0, batches = 0, failed = 0;
         foreach (var rows in pending.Values)
@@ -122,7 +164,7 @@ public sealed partial class UsageFlushService(
                     await table.WriteBatchAsync([.. batch.Select(b => b.Entity)], cancellationToken);
                     foreach (var row in batch)
                     {
-                        row.Written();
+                        row.Written(started);
                     }
 
                     rowsWritten += batch.Length;

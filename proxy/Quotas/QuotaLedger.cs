@@ -50,9 +50,6 @@ public sealed class QuotaPeriod(string customerId, string keyId, int month)
 
     public void SetBaseline(long value) => Volatile.Write(ref _baseline, value);
 
-    /// <summary>Records the count just written (<see cref="FlushableCount.MarkFlushed"/>).</summary>
-    public void MarkFlushed(long value) => Calls.MarkFlushed(value);
-
     /// <summary>Admits one call. On a blocking plan the check and the count are one atomic step, so exactly the quota gets through.</summary>
     public QuotaDecision TryAdmit(Plan plan)
     {

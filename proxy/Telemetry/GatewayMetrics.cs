@@ -38,6 +38,8 @@ public sealed class GatewayMetrics
         RowsCounter = meter.CreateCounter<long>(RowsWritten, "{row}", "Usage rows written to Table Storage.");
         FailuresCounter = meter.CreateCounter<long>(
             FlushFailures, "{batch}", "Usage batches (single-partition transactions) that failed; their rows are written by a later flush.");
+        DeferredCounter = meter.CreateCounter<long>(
+            RowsDeferred, "{row}", "Dirty usage rows an interval flush left for the next one, past its partition budget.");
         meter.CreateObservableGauge(
             DirtyCells, () => (long)flushes.DirtyCells(), "{cell}", "Usage cells and quota-month rows counted in memory and not yet in storage.");
         meter.CreateObservableGauge(
@@ -58,6 +60,8 @@ public sealed class GatewayMetrics
     internal Counter<long> RowsCounter { get; }
 
     internal Counter<long> FailuresCounter { get; }
+
+    internal Counter<long> DeferredCounter { get; }
 
     /// <summary>One counted call (where usage records it).</summary>
     public void Call(string plan, string routeGroup, CallOutcome outcome) =>
@@ -80,7 +84,7 @@ public sealed class GatewayMetrics
 
     public void Flushed(TimeSpan duration, FlushResult result)
     {
-        FlushHistogram.Record(duration.TotalSeconds, new KeyValuePair<string, object?>(FlushResultTag, result.Complete ? Complete : Incomplete));
+        FlushHistogram.Record(duration.TotalSeconds, new KeyValuePair<string, object?>(FlushResultTag, result.FailedBatches == 0 ? Complete : Incomplete));
         if (result.Rows > 0)
         {
             RowsCounter.Add(result.Rows);
@@ -89,6 +93,11 @@ public sealed class GatewayMetrics
         if (result.FailedBatches > 0)
         {
             FailuresCounter.Add(result.FailedBatches);
+        }
+
+        if (result.Deferred > 0)
+        {
+            DeferredCounter.Add(result.Deferred);
         }
     }
 }

@@ -15,6 +15,7 @@ public static class TelemetryNames
     public const string FlushDuration = "gateway.usage.flush.duration";
     public const string RowsWritten = "gateway.usage.rows_written";
     public const string FlushFailures = "gateway.usage.flush.failures";
+    public const string RowsDeferred = "gateway.usage.rows_deferred";
     public const string DirtyCells = "gateway.usage.dirty_cells";
     public const string OldestUnflushedAge = "gateway.usage.oldest_unflushed.age";
     public const string StorageRequests = "gateway.storage.requests";

@@ -14,6 +14,18 @@ public static class StoredUsage
         SumAsync(azurite, tablePrefix, customerId, row =>
             row.RowKey.StartsWith("h|", StringComparison.Ordinal) && !row.GetString("Outcome").StartsWith("rejected", StringComparison.Ordinal));
 
+    /// <summary>How many hourly rows of a customer storage holds (one per cell and writer once written).</summary>
+    public static async Task<int> HourlyRowCountAsync(Azurite azurite, string tablePrefix, string customerId)
+    {
+        var rows = 0;
+        await foreach (var row in RowsAsync(azurite, tablePrefix, customerId))
+        {
+            rows += row.RowKey.StartsWith("h|", StringComparison.Ordinal) ? 1 : 0;
+        }
+
+        return rows;
+    }
+
     /// <summary>The sum of a customer's stored month rows (forwarded calls per key, what quota checks read).</summary>
     public static Task<long> MonthTotalAsync(Azurite azurite, string tablePrefix, string customerId) =>
         SumAsync(azurite, tablePrefix, customerId, row => row.RowKey.StartsWith("m|", StringComparison.Ordinal));

@@ -85,7 +85,7 @@ public sealed class UsageRecorderTests
         {
             if (cell.RouteGroup != "unwritten")
             {
-                counter.MarkFlushed(counter.Count);
+                counter.MarkFlushed(counter.Count, flushStarted: 0);
             }
         }
 

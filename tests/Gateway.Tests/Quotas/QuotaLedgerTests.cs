@@ -48,7 +48,7 @@ public sealed class QuotaLedgerTests
         var ledger = new QuotaLedger();
         var period = ledger.Period("c1", "k1", November);
         period.TryAdmit(Plan(quota: 5, OverQuotaBehaviour.Block));
-        period.MarkFlushed(1);
+        period.Calls.MarkFlushed(1, flushStarted: 0);
 
         ledger.Forget(period);
         var droppedWhileFlushed = !ledger.Periods.Contains(period);
@@ -59,7 +59,7 @@ public sealed class QuotaLedgerTests
         Assert.Equal((0, 1), (period.Local, period.Flushed));
 
         // The next flush writes the lower count; then the period can go for good.
-        period.MarkFlushed(0);
+        period.Calls.MarkFlushed(0, flushStarted: 0);
         ledger.Forget(period);
         Assert.Empty(ledger.Periods);
     }
@@ -70,7 +70,7 @@ public sealed class QuotaLedgerTests
         var ledger = new QuotaLedger();
         var period = ledger.Period("c1", "k1", November);
         period.TryAdmit(Plan(quota: 5, OverQuotaBehaviour.Block));
-        period.MarkFlushed(1);
+        period.Calls.MarkFlushed(1, flushStarted: 0);
         ledger.Release(period);
 
         ledger.Forget(period);
@@ -91,7 +91,7 @@ public sealed class QuotaLedgerTests
             ledgers[i] = new QuotaLedger();
             periods[i] = ledgers[i].Period("c1", "k1", November);
             periods[i].TryAdmit(plan);
-            periods[i].MarkFlushed(1);
+            periods[i].Calls.MarkFlushed(1, flushStarted: 0);
         }
 
         using var start = new Barrier(2);
