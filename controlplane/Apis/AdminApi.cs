@@ -37,6 +37,7 @@ public static class AdminApi
             .ProducesProblem(403);
         operations.MapCustomersApi();
         operations.MapKeysApi();
+        operations.MapBulkKeysApi();
         operations.MapPlansApi();
         operations.MapUsageApi();
         operations.MapTokensApi();

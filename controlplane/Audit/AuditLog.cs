@@ -20,6 +20,7 @@ public static class AuditActions
     public const string CustomerUpdated = "customer.updated";
     public const string CustomerDeleted = "customer.deleted";
     public const string KeyIssued = "key.issued";
+    public const string KeysIssuedInBulk = "keys.issued";
     public const string KeyRenamed = "key.renamed";
     public const string KeyPlanChanged = "key.plan-changed";
     public const string KeyRotated = "key.rotated";

@@ -21,6 +21,12 @@ public sealed record CustomerQuery(string? Search, string? ContinuationToken, st
 /// <summary>Body of <c>POST /admin/v1/keys</c>.</summary>
 public sealed record CreateKeyRequest(string? CustomerId, string? Plan, string? Name = null);
 
+/// <summary>Body of <c>POST /admin/v1/keys/bulk</c>: <c>count</c> keys of one customer and plan.</summary>
+public sealed record IssueKeysRequest(string? CustomerId, string? Plan, int? Count, string? Name = null);
+
+/// <summary>The answer of <c>POST /admin/v1/keys/bulk</c>: every key with its plaintext, shown this once.</summary>
+public sealed record IssuedKeysView(IReadOnlyList<KeyView> Items);
+
 /// <summary>Body of <c>PATCH /admin/v1/keys/{id}</c>.</summary>
 public sealed record RenameKeyRequest(string? Name);
 

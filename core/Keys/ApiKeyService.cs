@@ -54,30 +54,79 @@ public sealed class ApiKeyService(
         return await AddAsync(customerId!, found.Name, name?.Trim(), cancellationToken);
     }
 
-    private async Task<Outcome<IssuedApiKey>> AddAsync(string customerId, string plan, string? name, CancellationToken cancellationToken)
+    /// <summary>The most keys one <see cref="IssueManyAsync"/> issues.</summary>
+    public const int MaxBulkIssue = 1_000;
+
+    /// <summary>
+    /// Issues <paramref name="count"/> keys of one customer and plan at once (provisioning, migrations): the same keys
+    /// <see cref="IssueAsync"/> would issue one by one, written in table transactions where storage allows. Not bound
+    /// by the plan's <see cref="Plan.MaxKeys"/> (an admin operation). All or nothing for the caller: when the customer
+    /// is deleted meanwhile, every key written is revoked and the answer is 404.
+    /// </summary>
+    public async Task<Outcome<IReadOnlyList<IssuedApiKey>>> IssueManyAsync(string? customerId, string? plan, int? count, string? name, CancellationToken cancellationToken)
+    {
+        if ((InputRules.CustomerId("customerId", customerId) ?? (name is null ? null : InputRules.Name("name", name))) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (count is not (>= 1 and <= MaxBulkIssue))
+        {
+            return ApiProblem.Invalid("count", $"is required, from 1 to {MaxBulkIssue}.");
+        }
+
+        if (!plans.TryGet(plan, out var found))
+        {
+            return ApiProblem.Invalid("plan", $"must be one of: {string.Join(", ", plans.All.Select(p => p.Name))}.");
+        }
+
+        if (await customers.FindAsync(customerId!, cancellationToken) is null)
+        {
+            return ApiProblem.NotFound("Customer", customerId!);
+        }
+
+        var issued = new List<IssuedApiKey>(count.Value);
+        for (var i = 0; i < count; i++)
+        {
+            issued.Add(NewKey(customerId!, found.Name, name?.Trim()));
+        }
+
+        await keys.AddManyAsync([.. issued.Select(k => k.Record)], cancellationToken);
+        if (await customers.FindAsync(customerId!, cancellationToken) is null)
+        {
+            foreach (var key in issued)
+            {
+                await keys.SetStatusAsync(key.Record.Id, ApiKeyStatus.Revoked, time.GetUtcNow(), cancellationToken);
+            }
+
+            return ApiProblem.NotFound("Customer", customerId!);
+        }
+
+        return new Outcome<IReadOnlyList<IssuedApiKey>>(issued, null);
+    }
+
+    private IssuedApiKey NewKey(string customerId, string plan, string? name)
     {
         var (key, keyId) = _format.Generate();
-        var record = new ApiKeyRecord(
-            keyId,
-            customerId,
-            plan,
-            ApiKeyStatus.Active,
-            ApiKeyHash.Compute(key),
-            _format.Prefix + keyId,
-            time.GetUtcNow(),
-            null,
-            name);
-        await keys.AddAsync(record, cancellationToken);
+        return new IssuedApiKey(
+            new ApiKeyRecord(keyId, customerId, plan, ApiKeyStatus.Active, ApiKeyHash.Compute(key), _format.Prefix + keyId, time.GetUtcNow(), null, name),
+            key);
+    }
+
+    private async Task<Outcome<IssuedApiKey>> AddAsync(string customerId, string plan, string? name, CancellationToken cancellationToken)
+    {
+        var issued = NewKey(customerId, plan, name);
+        await keys.AddAsync(issued.Record, cancellationToken);
 
         // Written, then confirmed: a customer deleted meanwhile (CustomerService.DeleteAsync reads keys, then deletes)
         // does not keep a live key. The key is revoked and the caller told the customer is gone.
         if (await customers.FindAsync(customerId, cancellationToken) is null)
         {
-            await keys.SetStatusAsync(keyId, ApiKeyStatus.Revoked, time.GetUtcNow(), cancellationToken);
+            await keys.SetStatusAsync(issued.Record.Id, ApiKeyStatus.Revoked, time.GetUtcNow(), cancellationToken);
             return ApiProblem.NotFound("Customer", customerId);
         }
 
-        return new IssuedApiKey(record, key);
+        return issued;
     }
 
     public async Task<Outcome<IReadOnlyList<ApiKeyRecord>>> ListAsync(string? customerId, CancellationToken cancellationToken)

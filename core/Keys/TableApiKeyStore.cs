@@ -11,6 +11,15 @@ public interface IApiKeyStore
 
     Task AddAsync(ApiKeyRecord key, CancellationToken cancellationToken);
 
+    /// <summary>Adds keys of one customer, as <see cref="AddAsync"/> would one by one (the default does exactly that).</summary>
+    async Task AddManyAsync(IReadOnlyList<ApiKeyRecord> keys, CancellationToken cancellationToken)
+    {
+        foreach (var key in keys)
+        {
+            await AddAsync(key, cancellationToken);
+        }
+    }
+
     Task<IReadOnlyList<ApiKeyRecord>> ListByCustomerAsync(string customerId, CancellationToken cancellationToken);
 
     Task<ApiKeyRecord?> SetStatusAsync(string keyId, ApiKeyStatus status, DateTimeOffset at, CancellationToken cancellationToken);
@@ -43,6 +52,31 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
         await tables.ApiKeysByCustomer.UpsertEntityAsync(new TableEntity(key.CustomerId, key.Id), TableUpdateMode.Replace, cancellationToken);
         await tables.ApiKeys.AddEntityAsync(ToEntity(key), cancellationToken);
     }
+
+    /// <summary>
+    /// The index rows first, in transactions of 100 (they share the customer's partition), then the records, each its
+    /// own partition, <see cref="BulkWriters"/> at a time: a record never exists without its index row.
+    /// </summary>
+    public async Task AddManyAsync(IReadOnlyList<ApiKeyRecord> keys, CancellationToken cancellationToken)
+    {
+        foreach (var customer in keys.GroupBy(k => k.CustomerId, StringComparer.Ordinal))
+        {
+            foreach (var chunk in customer.Chunk(100))
+            {
+                await tables.ApiKeysByCustomer.SubmitTransactionAsync(
+                    [.. chunk.Select(k => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(k.CustomerId, k.Id)))],
+                    cancellationToken);
+            }
+        }
+
+        await Parallel.ForEachAsync(
+            keys,
+            new ParallelOptions { MaxDegreeOfParallelism = BulkWriters, CancellationToken = cancellationToken },
+            async (key, ct) => await tables.ApiKeys.AddEntityAsync(ToEntity(key), ct));
+    }
+
+    /// <summary>Key records written at once by <see cref="AddManyAsync"/>.</summary>
+    public const int BulkWriters = 32;
 
     public async Task<IReadOnlyList<ApiKeyRecord>> ListByCustomerAsync(string customerId, CancellationToken cancellationToken)
     {

@@ -31,6 +31,7 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["UpdateCustomer"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["DeleteCustomer"] = Statuses(admin: 204, compliance: 403, developer: 403, other: 403),
         ["IssueKey"] = Statuses(admin: 201, compliance: 403, developer: 201, other: 404),
+        ["IssueKeys"] = Statuses(admin: 201, compliance: 403, developer: 403, other: 403),
         ["ListKeys"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
         ["GetKey"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
         ["RenameKey"] = Statuses(admin: 200, compliance: 403, developer: 200, other: 404),
@@ -172,6 +173,8 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Delete, $"admin/v1/customers/{await Gateway.CreateCustomerAsync("Doomed Ltd")}");
             case "IssueKey":
                 return Post("admin/v1/keys", new { customerId = customer, plan = "open" });
+            case "IssueKeys":
+                return Post("admin/v1/keys/bulk", new { customerId = customer, plan = "open", count = 3 });
             case "ListKeys":
                 return new(HttpMethod.Get, $"admin/v1/keys?customerId={customer}");
             case "GetKey":
