@@ -163,7 +163,7 @@ create_keys() { # count file
     admin POST /admin/v1/keys "{\"customerId\":\"$customer\",\"plan\":\"enterprise\"}" | json_field key >"$2"
   else
     taskset -c "$LOAD_CPU" dotnet "$(bin bench/LatencyClient LatencyClient)" keys --admin "http://127.0.0.1:$ADMIN_PORT" \
-      --token $TOKEN --customer "$customer" --plan enterprise --count "$1" --parallel 32 --out "$2"
+      --token $TOKEN --customer "$customer" --plan enterprise --count "$1" --parallel 2 --out "$2"
   fi
 }
 
