@@ -39,7 +39,8 @@ public sealed class FunctionHost
         string path,
         string? query = null,
         string? json = null,
-        string? token = TestGateway.AdminToken)
+        string? token = TestGateway.AdminToken,
+        IReadOnlyDictionary<string, string>? headers = null)
     {
         await using var scope = _services.CreateAsyncScope();
         var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
@@ -60,6 +61,11 @@ public sealed class FunctionHost
         if (token is not null)
         {
             context.Request.Headers.Authorization = $"Bearer {token}";
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            context.Request.Headers[name] = value;
         }
 
         using var body = new MemoryStream();
