@@ -5,13 +5,21 @@ using Gateway.ControlPlane.Security;
 using Gateway.Core.Problems;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace Gateway.ControlPlane.Apis;
 
 /// <summary>The query of <c>GET /admin/v1/audit</c>, as sent.</summary>
-public sealed record AuditQuery(string? From, string? To, string? Actor, string? Target, string? Action, string? ContinuationToken, string? Limit)
+public sealed record AuditQuery(
+    [FromQuery(Name = "from")] string? From,
+    [FromQuery(Name = "to")] string? To,
+    [FromQuery(Name = "actor")] string? Actor,
+    [FromQuery(Name = "target")] string? Target,
+    [FromQuery(Name = "action")] string? Action,
+    [FromQuery(Name = "continuationToken")] string? ContinuationToken,
+    [FromQuery(Name = "limit")] string? Limit)
 {
     public static AuditQuery Of(IQueryCollection query) =>
         new(query["from"], query["to"], query["actor"], query["target"], query["action"], query["continuationToken"], query["limit"]);

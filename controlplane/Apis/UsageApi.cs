@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.OpenApi;
 
 namespace Gateway.ControlPlane.Apis;
 
@@ -21,7 +22,17 @@ public static class UsageApi
             .WithName(nameof(GetUsage))
             .WithSummary("Usage of a customer (or one of its keys, or one route group) by hour, day or month; JSON, or CSV with 'Accept: text/csv'")
             .RequireAuthorization(ControlPlanePolicies.AnyRole)
-            .Produces<string>(StatusCodes.Status200OK, UsageCsv.MediaType)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The 200 response is the report as JSON (from the typed result) or as CSV, by the Accept header.
+                if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse response)
+                {
+                    response.Content ??= new Dictionary<string, OpenApiMediaType>();
+                    response.Content[UsageCsv.MediaType] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+                }
+
+                return Task.CompletedTask;
+            })
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;

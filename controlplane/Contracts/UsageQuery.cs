@@ -2,6 +2,7 @@ using System.Globalization;
 using Gateway.Core.Problems;
 using Gateway.Core.Usage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Gateway.ControlPlane.Contracts;
 
@@ -9,7 +10,13 @@ namespace Gateway.ControlPlane.Contracts;
 /// The query of <c>GET /admin/v1/usage</c> as sent: strings, so that binding never fails and every mistake becomes a
 /// problem naming its field (<see cref="Parse"/>).
 /// </summary>
-public sealed record UsageQuery(string? CustomerId, string? KeyId, string? RouteGroup, string? From, string? To, string? Granularity)
+public sealed record UsageQuery(
+    [FromQuery(Name = "customerId")] string? CustomerId,
+    [FromQuery(Name = "keyId")] string? KeyId,
+    [FromQuery(Name = "routeGroup")] string? RouteGroup,
+    [FromQuery(Name = "from")] string? From,
+    [FromQuery(Name = "to")] string? To,
+    [FromQuery(Name = "granularity")] string? Granularity)
 {
     /// <summary>The same query read from a request's query string (the function app binds nothing itself).</summary>
     public static UsageQuery Of(IQueryCollection query) =>

@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.ControlPlane.Http;
+using Gateway.ControlPlane.Keys;
 using Gateway.Functions.Admin;
+using Gateway.Functions.Keys;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -38,6 +40,7 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         var path = Path.Combine(RepositoryRoot.Path, "functions", "bin", configuration, "net10.0", "functions.metadata");
         var functions = JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
+            .Where(f => f.GetProperty("bindings").EnumerateArray().Any(b => b.GetProperty("type").GetString() == "httpTrigger"))
             .Select(f => (Name: f.GetProperty("name").GetString()!, Trigger: f.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString() == "httpTrigger")))
             .ToDictionary(
                 f => f.Name,
@@ -60,6 +63,21 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
 
         var adminFunctions = functions.Where(f => f.Value.Route.StartsWith("/admin/", StringComparison.Ordinal)).Select(f => f.Key).Order();
         Assert.Equal(operations.Select(o => o.Name).Order(), adminFunctions);
+    }
+
+    [Fact]
+    public void FunctionsMetadata_HasTheRotationSweepTimer_OnTheSweepsSchedule()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var path = Path.Combine(RepositoryRoot.Path, "functions", "bin", configuration, "net10.0", "functions.metadata");
+        var sweep = JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
+            .Single(f => f.GetProperty("name").GetString() == RotationOverlapSweepFunction.Name);
+
+        var trigger = Assert.Single(sweep.GetProperty("bindings").EnumerateArray());
+        Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal(RotationOverlapSweep.Schedule, trigger.GetProperty("schedule").GetString());
+        Assert.Equal("0 * * * * *", trigger.GetProperty("schedule").GetString());
+        Assert.Equal(TimeSpan.FromMinutes(1), RotationOverlapSweep.Interval);
     }
 
     [Fact]

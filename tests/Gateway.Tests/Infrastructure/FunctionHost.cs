@@ -76,6 +76,9 @@ public sealed class FunctionHost
         return new FunctionResponse(context.Response.StatusCode, context.Response.ContentType, context.Response.Headers, Encoding.UTF8.GetString(body.ToArray()));
     }
 
+    /// <summary>Creates a function class as the worker would (constructor injection), for triggers other than HTTP.</summary>
+    public TFunction Create<TFunction>() => ActivatorUtilities.CreateInstance<TFunction>(_services);
+
     /// <summary>Disposes the container (the test class owns the host through its lifetime, not a using).</summary>
     public ValueTask StopAsync() => _services.DisposeAsync();
 }
