@@ -15,6 +15,9 @@ namespace Gateway.ControlPlane.Security;
 /// limiter). Only failures are charged, so successful sign-ins never use the allowance up. Once an address has none
 /// left, every request from it that presents a bearer token is refused with 429 <c>too-many-sign-ins</c> and
 /// <c>Retry-After</c> before its token is checked: checking it would tell a guesser which guess was right.
+/// Ordering: the count is the limiter's own (thread-safe; each failure takes one permit, concurrent failures never
+/// lose one). The check does not reserve a permit, so attempts already past the check when the last permit goes are
+/// still checked: at most the requests in flight from one address get past the limit, never more per window.
 /// </summary>
 public sealed class FailedSignIns : IDisposable
 {
