@@ -1,4 +1,5 @@
 using Gateway.ControlPlane.Audit;
+using Gateway.ControlPlane.Keys;
 using Gateway.ControlPlane.Security;
 using Gateway.Core;
 using Microsoft.AspNetCore.Authentication;
@@ -25,6 +26,8 @@ public static class ControlPlaneServices
             .ValidateOnStart();
         services.AddSingleton<RoleTokens>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<FailedSignIns>();
+        services.AddSingleton<RotationOverlapSweep>();
         var entra = configuration.GetSection(SignInOptions.Section).Get<SignInOptions>()?.Entra ?? new EntraOptions();
 
         services.AddSingleton<GeneratedAdminToken>();
@@ -77,8 +80,12 @@ public static class ControlPlaneServices
         return services;
     }
 
-    /// <summary>A bearer token that did not validate: the kind of failure goes to the audit log, never the token.</summary>
+    /// <summary>The gateway's rotation overlap sweep (the function app runs the same sweep from a timer trigger).</summary>
+    public static IServiceCollection AddRotationOverlapSweepService(this IServiceCollection services) =>
+        services.AddHostedService<RotationOverlapSweepService>();
+
+    /// <summary>A bearer token that did not validate: charged to its address; the kind of failure goes to the audit log, never the token.</summary>
     private static Task RecordFailedSignIn(AuthenticationFailedContext context) =>
-        context.HttpContext.RequestServices.GetRequiredService<AuditLog>()
-            .RecordFailedSignInAsync(context.HttpContext, context.Scheme.Name, context.Exception.GetType().Name);
+        context.HttpContext.RequestServices.GetRequiredService<FailedSignIns>()
+            .RecordAsync(context.HttpContext, context.Scheme.Name, context.Exception.GetType().Name);
 }

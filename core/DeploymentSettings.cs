@@ -17,6 +17,21 @@ public static class DeploymentSettings
     /// <summary>Admin API bearer token; a Key Vault reference, never a plain value (<see cref="AdminOptions.Token"/>).</summary>
     public const string AdminToken = "Gateway__Admin__Token";
 
+    /// <summary>Role-token signing key of the control plane (<c>Gateway:SignIn:SigningKey</c>); a Key Vault reference.</summary>
+    public const string SignInSigningKey = "Gateway__SignIn__SigningKey";
+
+    /// <summary>Entra ID authority of admin sign-in (<c>Gateway:SignIn:Entra:Authority</c>); empty leaves Entra off.</summary>
+    public const string SignInEntraAuthority = "Gateway__SignIn__Entra__Authority";
+
+    /// <summary>Entra ID audience of admin sign-in (<c>Gateway:SignIn:Entra:Audience</c>).</summary>
+    public const string SignInEntraAudience = "Gateway__SignIn__Entra__Audience";
+
+    /// <summary>The claim holding the app roles (<c>Gateway:SignIn:Entra:RoleClaim</c>).</summary>
+    public const string SignInEntraRoleClaim = "Gateway__SignIn__Entra__RoleClaim";
+
+    /// <summary>The claim binding a developer to its customer (<c>Gateway:SignIn:Entra:CustomerClaim</c>).</summary>
+    public const string SignInEntraCustomerClaim = "Gateway__SignIn__Entra__CustomerClaim";
+
     /// <summary>Key prefix environment, <c>live</c> in production (<see cref="KeyOptions.Environment"/>).</summary>
     public const string KeysEnvironment = "Gateway__Keys__Environment";
 
@@ -59,6 +74,11 @@ public static class DeploymentSettings
         StorageTableEndpoint,
         StorageTablePrefix,
         AdminToken,
+        SignInSigningKey,
+        SignInEntraAuthority,
+        SignInEntraAudience,
+        SignInEntraRoleClaim,
+        SignInEntraCustomerClaim,
         KeysEnvironment,
         ListenAddress,
         ListenDataPort,
@@ -75,6 +95,11 @@ public static class DeploymentSettings
         StorageTableEndpoint,
         StorageTablePrefix,
         AdminToken,
+        SignInSigningKey,
+        SignInEntraAuthority,
+        SignInEntraAudience,
+        SignInEntraRoleClaim,
+        SignInEntraCustomerClaim,
         KeysEnvironment,
         ServiceBusNamespace,
         StripeSecretKey,
@@ -84,5 +109,5 @@ public static class DeploymentSettings
     ];
 
     /// <summary>Settings whose values are secrets: they come from Key Vault, never as plain values.</summary>
-    public static IReadOnlyList<string> Secrets { get; } = [AdminToken, StripeSecretKey, StripeWebhookSecret];
+    public static IReadOnlyList<string> Secrets { get; } = [AdminToken, SignInSigningKey, StripeSecretKey, StripeWebhookSecret];
 }

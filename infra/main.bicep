@@ -87,6 +87,23 @@ param portalLocation string = 'westeurope'
 param adminToken string = ''
 
 @secure()
+@description('Signing key of the control plane\'s role tokens (Gateway:SignIn:SigningKey, at least 32 characters) written to Key Vault; empty keeps the vault\'s current secret. Needed on the first deployment.')
+param signInSigningKey string = ''
+
+@description('Entra ID sign-in of the admin API (Gateway:SignIn:Entra:*), the same for the gateway and the function app: authority (e.g. https://login.microsoftonline.com/<tenant-id>/v2.0) and audience (e.g. api://gateway-admin); both empty leave Entra sign-in off. roleClaim holds the app roles admin, compliance, developer; customerClaim binds a developer to its customer.')
+param entraSignIn {
+  authority: string
+  audience: string
+  roleClaim: string
+  customerClaim: string
+} = {
+  authority: ''
+  audience: ''
+  roleClaim: 'roles'
+  customerClaim: 'customer_id'
+}
+
+@secure()
 @description('Stripe secret key written to Key Vault; empty keeps the vault\'s current secret.')
 param stripeSecretKey string = ''
 
@@ -100,6 +117,7 @@ var tags = {
 }
 var secretNames = {
   adminToken: 'gateway-admin-token'
+  signInSigningKey: 'gateway-signin-signing-key'
   stripeSecretKey: 'stripe-secret-key'
   stripeWebhookSecret: 'stripe-webhook-secret'
 }
@@ -169,6 +187,7 @@ module keyVault 'modules/keyvault.bicep' = {
     deployerPrincipalId: principalId
     secretNames: secretNames
     adminToken: adminToken
+    signInSigningKey: signInSigningKey
     stripeSecretKey: stripeSecretKey
     stripeWebhookSecret: stripeWebhookSecret
   }
@@ -224,6 +243,8 @@ module gateway 'modules/gateway.bicep' = {
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
     keyVaultUri: keyVault.outputs.uri
     adminTokenSecretName: secretNames.adminToken
+    signInSigningKeySecretName: secretNames.signInSigningKey
+    entraSignIn: entraSignIn
     upstreamAddress: upstreamUrl
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
   }
@@ -247,6 +268,7 @@ module functions 'modules/functions.bicep' = {
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
     keyVaultName: keyVault.outputs.name
     secretNames: secretNames
+    entraSignIn: entraSignIn
     applicationInsightsConnectionString: monitoring.outputs.applicationInsightsConnectionString
   }
 }

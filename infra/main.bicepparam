@@ -13,7 +13,16 @@ param upstreamUrl = readEnvironmentVariable('GATEWAY_UPSTREAM_URL', 'https://ups
 param keysEnvironment = readEnvironmentVariable('GATEWAY_KEYS_ENVIRONMENT', 'live')
 param deployPortal = bool(readEnvironmentVariable('DEPLOY_PORTAL', 'false'))
 
+// Entra ID sign-in of the admin API (both hosts); authority and audience unset leave it off.
+param entraSignIn = {
+  authority: readEnvironmentVariable('GATEWAY_ENTRA_AUTHORITY', '')
+  audience: readEnvironmentVariable('GATEWAY_ENTRA_AUDIENCE', '')
+  roleClaim: readEnvironmentVariable('GATEWAY_ENTRA_ROLE_CLAIM', 'roles')
+  customerClaim: readEnvironmentVariable('GATEWAY_ENTRA_CUSTOMER_CLAIM', 'customer_id')
+}
+
 // Secrets: only on the first deployment or to rotate through azd; otherwise leave unset (see infra/README.md).
 param adminToken = readEnvironmentVariable('GATEWAY_ADMIN_TOKEN', '')
+param signInSigningKey = readEnvironmentVariable('GATEWAY_SIGNIN_SIGNING_KEY', '')
 param stripeSecretKey = readEnvironmentVariable('STRIPE_SECRET_KEY', '')
 param stripeWebhookSecret = readEnvironmentVariable('STRIPE_WEBHOOK_SECRET', '')

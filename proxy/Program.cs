@@ -42,6 +42,7 @@ namespace Gateway.Proxy
             builder.Services.AddApiKeysAndMetering();
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
+            builder.Services.AddRotationOverlapSweepService();
             builder.Services.AddControlPlaneOpenApi();
             builder.Services.AddGatewayTelemetry(builder.Configuration);
             builder.Services.AddGatewayHealthChecks();

@@ -153,6 +153,8 @@ public class HotPathBenchmarks
         public Task<ApiKeyRecord?> SetStatusAsync(string keyId, ApiKeyStatus status, DateTimeOffset at, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public Task<ApiKeyRecord?> ChangeAsync(string keyId, Func<ApiKeyRecord, ApiKeyRecord?> change, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public IAsyncEnumerable<ApiKeyRecord> ListLapsedAsync(DateTimeOffset until, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
     /// <summary>Answers every Table Storage request with an empty result set (the quota baseline read at first sight).</summary>

@@ -5,19 +5,25 @@ using Gateway.ControlPlane.Security;
 using Gateway.Core.Problems;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 
 namespace Gateway.ControlPlane.Apis;
 
 /// <summary>The query of <c>GET /admin/v1/audit</c>, as sent.</summary>
-public sealed record AuditQuery(string? From, string? To, string? Actor, string? Target, string? Action)
+public sealed record AuditQuery(
+    [FromQuery(Name = "from")] string? From,
+    [FromQuery(Name = "to")] string? To,
+    [FromQuery(Name = "actor")] string? Actor,
+    [FromQuery(Name = "target")] string? Target,
+    [FromQuery(Name = "action")] string? Action,
+    [FromQuery(Name = "continuationToken")] string? ContinuationToken,
+    [FromQuery(Name = "limit")] string? Limit)
 {
-    public static AuditQuery Of(IQueryCollection query) => new(query["from"], query["to"], query["actor"], query["target"], query["action"]);
+    public static AuditQuery Of(IQueryCollection query) =>
+        new(query["from"], query["to"], query["actor"], query["target"], query["action"], query["continuationToken"], query["limit"]);
 }
-
-/// <summary>An answer of <c>GET /admin/v1/audit</c>: entries oldest first; <c>truncated</c> when more matched than one answer holds.</summary>
-public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, bool Truncated);
 
 /// <summary><c>/admin/v1/audit</c>: the audit log, for admin and compliance.</summary>
 public static class AuditApi
@@ -26,7 +32,7 @@ public static class AuditApi
     {
         api.MapGet("/audit", ListAudit)
             .WithName(nameof(ListAudit))
-            .WithSummary("Read the audit log (default: the current UTC day)")
+            .WithSummary("Read the audit log (default: the current UTC day), oldest first; paged by continuation token")
             .RequireAuthorization(ControlPlanePolicies.Review)
             .ProducesProblem(StatusCodes.Status400BadRequest);
         return api;
@@ -52,8 +58,20 @@ public static class AuditApi
             return ProblemResults.From(ApiProblem.Invalid("to", $"must be later than 'from', at most {AuditLog.MaxPeriod.TotalDays} days after it."));
         }
 
-        var entries = await audit.ReadAsync(from, to, Blank(query.Actor), Blank(query.Target), Blank(query.Action), cancellationToken);
-        return TypedResults.Ok(new AuditPage(entries, entries.Count == AuditLog.MaxEntries));
+        var pageSize = AuditLog.DefaultPageSize;
+        if (query.Limit is not null && (!int.TryParse(query.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out pageSize) || pageSize < 1 || pageSize > AuditLog.MaxPageSize))
+        {
+            return ProblemResults.From(ApiProblem.Invalid("limit", $"must be a whole number from 1 to {AuditLog.MaxPageSize}."));
+        }
+
+        var after = Blank(query.ContinuationToken);
+        if (after is not null && !AuditLog.IsContinuationToken(after))
+        {
+            return ProblemResults.From(ApiProblem.Invalid("continuationToken", "is not a token this API answered; start again without it."));
+        }
+
+        var filter = new AuditFilter(Blank(query.Actor), Blank(query.Target), Blank(query.Action));
+        return TypedResults.Ok(await audit.ReadPageAsync(from, to, filter, after, pageSize, cancellationToken));
     }
 
     private static string? Blank(string? value) => string.IsNullOrEmpty(value) ? null : value;

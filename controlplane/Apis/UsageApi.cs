@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Gateway.ControlPlane.Contracts;
 using Gateway.ControlPlane.Http;
 using Gateway.ControlPlane.Security;
@@ -7,26 +6,41 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.OpenApi;
 
 namespace Gateway.ControlPlane.Apis;
 
-/// <summary><c>/admin/v1/usage</c>: a customer's calls over a period, exact (counted but unflushed calls included).</summary>
+/// <summary>
+/// <c>/admin/v1/usage</c>: a customer's calls over a period, exact (counted but unflushed calls included), as JSON or,
+/// with <c>Accept: text/csv</c>, as CSV with a header row.
+/// </summary>
 public static class UsageApi
 {
     public static RouteGroupBuilder MapUsageApi(this RouteGroupBuilder api)
     {
         api.MapGet("/usage", GetUsage)
             .WithName(nameof(GetUsage))
-            .WithSummary("Usage of a customer (or one of its keys) by hour or day")
+            .WithSummary("Usage of a customer (or one of its keys, or one route group) by hour, day or month; JSON, or CSV with 'Accept: text/csv'")
             .RequireAuthorization(ControlPlanePolicies.AnyRole)
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                // The 200 response is the report as JSON (from the typed result) or as CSV, by the Accept header.
+                if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse response)
+                {
+                    response.Content ??= new Dictionary<string, OpenApiMediaType>();
+                    response.Content[UsageCsv.MediaType] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
+                }
+
+                return Task.CompletedTask;
+            })
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
-    public static async Task<Results<Ok<UsageReport>, ProblemHttpResult>> GetUsage([AsParameters] UsageQuery query, ClaimsPrincipal user, UsageReporter reporter, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<UsageReport>, FileContentHttpResult, ProblemHttpResult>> GetUsage([AsParameters] UsageQuery query, HttpRequest request, UsageReporter reporter, TimeProvider time, CancellationToken cancellationToken)
     {
-        if (KeysApi.Hidden(user, query.CustomerId) is { } hidden)
+        if (KeysApi.Hidden(request.HttpContext.User, query.CustomerId) is { } hidden)
         {
             return ProblemResults.From(hidden);
         }
@@ -38,7 +52,14 @@ public static class UsageApi
         }
 
         var q = parsed.Value!;
-        var report = await reporter.ReportAsync(q.CustomerId, q.KeyId, q.From, q.To, q.Granularity, cancellationToken);
-        return report.Succeeded ? TypedResults.Ok(report.Value!) : ProblemResults.From(report.Problem!);
+        var report = await reporter.ReportAsync(q.CustomerId, q.KeyId, q.RouteGroup, q.From, q.To, q.Granularity, cancellationToken);
+        if (!report.Succeeded)
+        {
+            return ProblemResults.From(report.Problem!);
+        }
+
+        return UsageCsv.IsWanted(request)
+            ? TypedResults.File(UsageCsv.Write(report.Value!), UsageCsv.ContentType, UsageCsv.FileName(report.Value!))
+            : TypedResults.Ok(report.Value!);
     }
 }

@@ -13,6 +13,16 @@ namespace Gateway.ControlPlane.Audit;
 /// </summary>
 public sealed record AuditEntry(DateTimeOffset Time, string Actor, string Role, string Action, string Target, string? Source, string Summary);
 
+/// <summary>The filters of an audit read: each given one must equal the entry's field.</summary>
+public sealed record AuditFilter(string? Actor, string? Target, string? Action)
+{
+    public bool Matches(AuditEntry entry) =>
+        (Actor is null || entry.Actor == Actor) && (Target is null || entry.Target == Target) && (Action is null || entry.Action == Action);
+}
+
+/// <summary>A page of the audit log, oldest first, and the token for the next page (null on the last).</summary>
+public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, string? ContinuationToken);
+
 /// <summary>The actions the audit log records, by these names.</summary>
 public static class AuditActions
 {
@@ -41,9 +51,12 @@ public sealed class AuditLog(GatewayTables tables, TimeProvider time)
 {
     public const string TableName = TableNames.Audit;
 
-    /// <summary>The longest period one read may span, and the most entries it answers.</summary>
+    /// <summary>The longest period one read may span.</summary>
     public static readonly TimeSpan MaxPeriod = TimeSpan.FromDays(31);
-    public const int MaxEntries = 1000;
+
+    /// <summary>Entries per page unless the caller asks for fewer or more (<c>limit</c>), and the most one page holds.</summary>
+    public const int DefaultPageSize = 100;
+    public const int MaxPageSize = 1000;
 
     private readonly TableClient _table = tables.Table(TableNames.Audit);
 
@@ -74,17 +87,26 @@ public sealed class AuditLog(GatewayTables tables, TimeProvider time)
         return _table.AddEntityAsync(entity, cancellationToken);
     }
 
-    /// <summary>Entries in [from, to), oldest first, matching every filter given; at most <see cref="MaxEntries"/>.</summary>
-    public async Task<IReadOnlyList<AuditEntry>> ReadAsync(DateTimeOffset from, DateTimeOffset to, string? actor, string? target, string? action, CancellationToken cancellationToken)
+    /// <summary>
+    /// A page of the entries in [from, to) that match every filter given, oldest first: at most
+    /// <paramref name="pageSize"/>, after the entry whose row key is <paramref name="after"/> (the previous page's
+    /// continuation token). The page's token is the row key of its last entry, or null when nothing matching follows.
+    /// Row keys begin with the entry's ticks, so a token also names the day partition to resume in.
+    /// </summary>
+    public async Task<AuditPage> ReadPageAsync(DateTimeOffset from, DateTimeOffset to, AuditFilter filter, string? after, int pageSize, CancellationToken cancellationToken)
     {
-        var entries = new List<AuditEntry>();
+        var entries = new List<(string RowKey, AuditEntry Entry)>();
         var fromKey = $"{from.UtcTicks:D19}";
         var toKey = $"{to.UtcTicks:D19}";
-        for (var day = from.UtcDateTime.Date; day < to.UtcDateTime && entries.Count < MaxEntries; day = day.AddDays(1))
+        var start = after is not null && TicksOf(after) is { } resume && resume > from.UtcTicks ? new DateTimeOffset(resume, TimeSpan.Zero) : from;
+        // A row key is its ticks, '-' and a suffix, so it sorts after the bare ticks of its own time: "> lowest" is
+        // ">= from" when no token is later than from.
+        var lowest = after is not null && string.CompareOrdinal(after, fromKey) >= 0 ? after : fromKey;
+        for (var day = start.UtcDateTime.Date; day < to.UtcDateTime && entries.Count <= pageSize; day = day.AddDays(1))
         {
             var partition = Day(new DateTimeOffset(day, TimeSpan.Zero));
             await foreach (var e in _table.QueryAsync<TableEntity>(
-                e => e.PartitionKey == partition && e.RowKey.CompareTo(fromKey) >= 0 && e.RowKey.CompareTo(toKey) < 0,
+                e => e.PartitionKey == partition && e.RowKey.CompareTo(lowest) > 0 && e.RowKey.CompareTo(toKey) < 0,
                 cancellationToken: cancellationToken))
             {
                 var entry = new AuditEntry(
@@ -95,10 +117,10 @@ public sealed class AuditLog(GatewayTables tables, TimeProvider time)
                     e.GetString("Target"),
                     e.GetString("Source"),
                     e.GetString("Summary"));
-                if ((actor is null || entry.Actor == actor) && (target is null || entry.Target == target) && (action is null || entry.Action == action))
+                if (filter.Matches(entry))
                 {
-                    entries.Add(entry);
-                    if (entries.Count == MaxEntries)
+                    entries.Add((e.RowKey, entry));
+                    if (entries.Count > pageSize)
                     {
                         break;
                     }
@@ -106,8 +128,24 @@ public sealed class AuditLog(GatewayTables tables, TimeProvider time)
             }
         }
 
-        return entries;
+        var more = entries.Count > pageSize;
+        var page = entries.Take(pageSize).ToList();
+        return new AuditPage([.. page.Select(p => p.Entry)], more ? page[^1].RowKey : null);
     }
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
+
+    /// <summary>Whether <paramref name="token"/> is a continuation token this log answers: a row key's shape, a time in range.</summary>
+    public static bool IsContinuationToken(string token) => TicksOf(token) is not null;
+
+    /// <summary>The ticks a row key begins with, or null if it is not a row key of this log.</summary>
+    private static long? TicksOf(string rowKey) =>
+        rowKey.Length == 28 && rowKey[19] == '-'
+            && long.TryParse(rowKey.AsSpan(0, 19), NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
+            && ticks <= DateTimeOffset.MaxValue.UtcTicks
+            && !rowKey.AsSpan(20).ContainsAnyExcept(LowerHex)
+            ? ticks
+            : null;
 
     private static string Day(DateTimeOffset at) => at.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 }

@@ -3,6 +3,7 @@ using System.Xml;
 using Gateway.Core.Keys;
 using Gateway.Core.Plans;
 using Gateway.Core.Problems;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Gateway.ControlPlane.Contracts;
 
@@ -13,7 +14,10 @@ public sealed record CreateCustomerRequest(string? Name, string? Email);
 public sealed record UpdateCustomerRequest(string? Name, string? Email);
 
 /// <summary>The query of <c>GET /admin/v1/customers</c>, as sent.</summary>
-public sealed record CustomerQuery(string? Search, string? ContinuationToken, string? Limit)
+public sealed record CustomerQuery(
+    [FromQuery(Name = "search")] string? Search,
+    [FromQuery(Name = "continuationToken")] string? ContinuationToken,
+    [FromQuery(Name = "limit")] string? Limit)
 {
     public static CustomerQuery Of(Microsoft.AspNetCore.Http.IQueryCollection query) => new(query["search"], query["continuationToken"], query["limit"]);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Gateway.Core.Problems;
 using Gateway.Core.Usage;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Gateway.ControlPlane.Contracts;
 
@@ -9,11 +10,17 @@ namespace Gateway.ControlPlane.Contracts;
 /// The query of <c>GET /admin/v1/usage</c> as sent: strings, so that binding never fails and every mistake becomes a
 /// problem naming its field (<see cref="Parse"/>).
 /// </summary>
-public sealed record UsageQuery(string? CustomerId, string? KeyId, string? From, string? To, string? Granularity)
+public sealed record UsageQuery(
+    [FromQuery(Name = "customerId")] string? CustomerId,
+    [FromQuery(Name = "keyId")] string? KeyId,
+    [FromQuery(Name = "routeGroup")] string? RouteGroup,
+    [FromQuery(Name = "from")] string? From,
+    [FromQuery(Name = "to")] string? To,
+    [FromQuery(Name = "granularity")] string? Granularity)
 {
     /// <summary>The same query read from a request's query string (the function app binds nothing itself).</summary>
     public static UsageQuery Of(IQueryCollection query) =>
-        new(query["customerId"], query["keyId"], query["from"], query["to"], query["granularity"]);
+        new(query["customerId"], query["keyId"], query["routeGroup"], query["from"], query["to"], query["granularity"]);
 
     /// <summary>Defaults: from the start of the current UTC month to now (rounded up to the hour), hourly.</summary>
     public Outcome<UsagePeriod> Parse(DateTimeOffset now)
@@ -24,6 +31,7 @@ public sealed record UsageQuery(string? CustomerId, string? KeyId, string? From,
         }
 
         var keyId = string.IsNullOrEmpty(KeyId) ? null : KeyId;
+        var routeGroup = string.IsNullOrEmpty(RouteGroup) ? null : RouteGroup;
         var from = UsageCalendar.MonthStart(UsageCalendar.MonthOf(now));
         var to = UsageCalendar.HourStart(UsageCalendar.HourOf(now) + 1);
         if (From is not null && !TryParseTime(From, out from))
@@ -39,10 +47,10 @@ public sealed record UsageQuery(string? CustomerId, string? KeyId, string? From,
         var granularity = UsageGranularity.Hour;
         if (Granularity is not null && !Enum.TryParse(Granularity, ignoreCase: true, out granularity) || !Enum.IsDefined(granularity) || int.TryParse(Granularity, out _))
         {
-            return ApiProblem.Invalid("granularity", "must be 'hour' or 'day'.");
+            return ApiProblem.Invalid("granularity", "must be 'hour', 'day' or 'month'.");
         }
 
-        return new UsagePeriod(CustomerId, keyId, from, to, granularity);
+        return new UsagePeriod(CustomerId, keyId, routeGroup, from, to, granularity);
     }
 
     private static bool TryParseTime(string text, out DateTimeOffset value) =>
@@ -50,4 +58,4 @@ public sealed record UsageQuery(string? CustomerId, string? KeyId, string? From,
 }
 
 /// <summary>A usage query once parsed: whose usage, over which period, in which buckets.</summary>
-public sealed record UsagePeriod(string CustomerId, string? KeyId, DateTimeOffset From, DateTimeOffset To, UsageGranularity Granularity);
+public sealed record UsagePeriod(string CustomerId, string? KeyId, string? RouteGroup, DateTimeOffset From, DateTimeOffset To, UsageGranularity Granularity);

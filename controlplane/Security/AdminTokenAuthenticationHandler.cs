@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
-using Gateway.ControlPlane.Audit;
 using Gateway.ControlPlane.Http;
 using Gateway.Core;
 using Gateway.Core.Problems;
@@ -40,6 +39,12 @@ public sealed class AdminTokenAuthenticationHandler(
             return AuthenticateResult.NoResult();
         }
 
+        var failures = Context.RequestServices.GetRequiredService<FailedSignIns>();
+        if (failures.IsLockedOut(Context))
+        {
+            return AuthenticateResult.Fail("Too many failed sign-ins from this address.");
+        }
+
         var expected = Encoding.UTF8.GetBytes(gateway.Value.Admin.Token ?? "");
         var presented = Encoding.UTF8.GetBytes(value["Bearer ".Length..].Trim());
         if (expected.Length > 0 && CryptographicOperations.FixedTimeEquals(expected, presented))
@@ -47,11 +52,17 @@ public sealed class AdminTokenAuthenticationHandler(
             return AuthenticateResult.Success(new AuthenticationTicket(Admin, SchemeName));
         }
 
-        await Context.RequestServices.GetRequiredService<AuditLog>().RecordFailedSignInAsync(Context, SchemeName, "the admin token is not valid");
+        await failures.RecordAsync(Context, SchemeName, "the admin token is not valid");
         return AuthenticateResult.Fail("The admin token is not valid.");
     }
 
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) => SignInProblems.WriteUnauthorizedAsync(Context);
+    protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (!await FailedSignIns.TryWriteLockedOutAsync(Context))
+        {
+            await SignInProblems.WriteUnauthorizedAsync(Context);
+        }
+    }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) => SignInProblems.WriteForbiddenAsync(Context);
 }

@@ -21,6 +21,13 @@ public sealed class SignInOptions
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00", ErrorMessage = "Gateway:SignIn:TokenLifetime must be between 00:01:00 and 7.00:00:00.")]
     public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(8);
 
+    /// <summary>
+    /// Failed sign-ins one source address may make per minute (a fixed one-minute window);
+    /// beyond it, requests from the address that present a token are refused with 429 until it refills.
+    /// </summary>
+    [Range(1, 1_000_000, ErrorMessage = "Gateway:SignIn:FailedSignInsPerMinute must be between 1 and 1000000.")]
+    public int FailedSignInsPerMinute { get; set; } = 10;
+
     /// <summary>Issuer and audience of role tokens.</summary>
     public string Issuer { get; set; } = "gateway-control-plane";
 

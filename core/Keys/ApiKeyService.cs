@@ -232,6 +232,39 @@ public sealed class ApiKeyService(
         return new RotatedApiKey(expiring, issued.Value!);
     }
 
+    /// <summary>
+    /// Revokes every rotated key whose overlap has ended (status <c>revoked</c>, changed at its expiry) and publishes
+    /// each as a key change. Answers the keys this call revoked: the write is conditional on the record read (ETag),
+    /// so when several instances sweep at once each lapsed key is revoked by exactly one of them, and only that one
+    /// answers it. A key revoked, suspended or re-read as not lapsed meanwhile is left alone.
+    /// </summary>
+    public async Task<IReadOnlyList<ApiKeyRecord>> RevokeLapsedAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var revoked = new List<ApiKeyRecord>();
+        await foreach (var lapsed in keys.ListLapsedAsync(now, cancellationToken))
+        {
+            // The change runs once per attempt; a 412 re-reads and runs it again, so after ChangeAsync the flag tells
+            // whether the write that landed was this call's revocation.
+            var revokedHere = false;
+            var changed = await keys.ChangeAsync(
+                lapsed.Id,
+                k =>
+                {
+                    revokedHere = k.Status == ApiKeyStatus.Active && k.ExpiresAt is { } expiresAt && expiresAt <= now;
+                    return revokedHere ? k with { Status = ApiKeyStatus.Revoked, StatusChangedAt = k.ExpiresAt } : null;
+                },
+                cancellationToken);
+            if (revokedHere && changed is not null)
+            {
+                await publisher.PublishAsync(new KeyChange(changed.Id, changed.CustomerId, "revoked"), cancellationToken);
+                revoked.Add(changed);
+            }
+        }
+
+        return revoked;
+    }
+
     private async Task<Outcome<ApiKeyRecord>> SetStatusAsync(string keyId, ApiKeyStatus status, string reason, CancellationToken cancellationToken)
     {
         // An id that is not of the shape key ids have names no key: 404 without a lookup.

@@ -30,6 +30,9 @@ public interface IApiKeyStore
     /// the key does not exist.
     /// </summary>
     Task<ApiKeyRecord?> ChangeAsync(string keyId, Func<ApiKeyRecord, ApiKeyRecord?> change, CancellationToken cancellationToken);
+
+    /// <summary>Active keys whose rotation overlap ended at or before <paramref name="until"/> (<see cref="ApiKeyRecord.ExpiresAt"/>).</summary>
+    IAsyncEnumerable<ApiKeyRecord> ListLapsedAsync(DateTimeOffset until, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -186,6 +189,17 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
             {
                 // Someone else changed the key meanwhile: read it again and re-apply.
             }
+        }
+    }
+
+    /// <summary>A filtered scan of the key records (one a minute, by the rotation sweep): storage answers only the lapsed ones.</summary>
+    public async IAsyncEnumerable<ApiKeyRecord> ListLapsedAsync(DateTimeOffset until, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var active = nameof(ApiKeyStatus.Active);
+        var filter = TableClient.CreateQueryFilter($"Status eq {active} and ExpiresAt le {until.UtcDateTime}");
+        await foreach (var row in tables.ApiKeys.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            yield return ToRecord(row);
         }
     }
 

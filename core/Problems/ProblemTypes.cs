@@ -28,6 +28,7 @@ public static class ProblemTypes
     // Admin API (port 8081)
     public const string InvalidRequest = Base + "invalid-request";
     public const string AdminUnauthorized = Base + "admin-unauthorized";
+    public const string TooManySignIns = Base + "too-many-sign-ins";
     public const string NotFound = Base + "not-found";
     public const string Conflict = Base + "conflict";
     public const string BodyTooLarge = Base + "body-too-large";
@@ -52,6 +53,7 @@ public static class ProblemTypes
         TooManyKeyLookups => "Too many new keys from your network.",
         InvalidRequest => "The request is invalid.",
         AdminUnauthorized => "A token is required.",
+        TooManySignIns => "Too many failed sign-ins.",
         Forbidden => "Your role does not allow this.",
         NotFound => "Not found.",
         Conflict => "The request conflicts with the current state.",

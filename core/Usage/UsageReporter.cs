@@ -14,10 +14,12 @@ public interface IUnflushedUsage
     IEnumerable<UsageCount> Counts(string customerId, int fromHour, int toHour);
 }
 
+/// <summary>The buckets of a report: UTC hours, UTC days or UTC calendar months.</summary>
 public enum UsageGranularity
 {
     Hour,
     Day,
+    Month,
 }
 
 public sealed record UsageBucket(DateTimeOffset Start, string RouteGroup, string StatusClass, long Count);
@@ -30,6 +32,7 @@ public sealed record UsageBucket(DateTimeOffset Start, string RouteGroup, string
 public sealed record UsageReport(
     string CustomerId,
     string? KeyId,
+    string? RouteGroup,
     DateTimeOffset From,
     DateTimeOffset To,
     string Granularity,
@@ -51,15 +54,24 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
     /// <summary>The latest end a report accepts, so month arithmetic never passes the calendar's year 9999.</summary>
     public static readonly DateTimeOffset LatestTo = new(9999, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
+    /// <summary>The longest route-group filter accepted (route groups are short names from the routes' metadata).</summary>
+    public const int MaxRouteGroupLength = 100;
+
+    /// <summary>
+    /// A customer's usage in [from, to), optionally only one key's and/or one route group's (an unknown route group
+    /// matches nothing: groups of the past stay reportable). Buckets start at the UTC hour, day or month the calls
+    /// fell in; the first and last hold only the part of their bucket inside the period.
+    /// </summary>
     public async Task<Outcome<UsageReport>> ReportAsync(
         string customerId,
         string? keyId,
+        string? routeGroup,
         DateTimeOffset from,
         DateTimeOffset to,
         UsageGranularity granularity,
         CancellationToken cancellationToken)
     {
-        if ((InputRules.CustomerId("customerId", customerId) ?? InputRules.OptionalKeyId("keyId", keyId) ?? CheckPeriod(from, to)) is { } invalid)
+        if ((InputRules.CustomerId("customerId", customerId) ?? InputRules.OptionalKeyId("keyId", keyId) ?? CheckRouteGroup(routeGroup) ?? CheckPeriod(from, to)) is { } invalid)
         {
             return invalid;
         }
@@ -91,12 +103,17 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
         long total = 0, rejected = 0, gatewayErrors = 0, clientAborted = 0;
         foreach (var ((cell, _), count) in counts)
         {
-            if (keyId is not null && cell.KeyId != keyId)
+            if (keyId is not null && cell.KeyId != keyId || routeGroup is not null && cell.RouteGroup != routeGroup)
             {
                 continue;
             }
 
-            var start = granularity == UsageGranularity.Day ? cell.Hour - (cell.Hour % 24) : cell.Hour;
+            var start = granularity switch
+            {
+                UsageGranularity.Day => cell.Hour - (cell.Hour % 24),
+                UsageGranularity.Month => UsageCalendar.HourOf(UsageCalendar.MonthStart(UsageCalendar.MonthOfHour(cell.Hour))),
+                _ => cell.Hour,
+            };
             var bucket = (start, cell.RouteGroup, cell.Outcome);
             buckets[bucket] = buckets.GetValueOrDefault(bucket) + count;
             if (cell.Outcome.IsBillable())
@@ -121,8 +138,15 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
             .OrderBy(b => b.Key.Start).ThenBy(b => b.Key.RouteGroup, StringComparer.Ordinal).ThenBy(b => b.Key.Outcome)
             .Select(b => new UsageBucket(UsageCalendar.HourStart(b.Key.Start), b.Key.RouteGroup, b.Key.Outcome.Name(), b.Value))
             .ToList();
-        return new UsageReport(customerId, keyId, from, to, granularity.ToString().ToLowerInvariant(), total, rejected, gatewayErrors, clientAborted, ordered);
+        return new UsageReport(customerId, keyId, routeGroup, from, to, granularity.ToString().ToLowerInvariant(), total, rejected, gatewayErrors, clientAborted, ordered);
     }
+
+    /// <summary>An optional route group: absent, or a name of at most <see cref="MaxRouteGroupLength"/> characters without control characters.</summary>
+    private static ApiProblem? CheckRouteGroup(string? routeGroup) =>
+        routeGroup is null ? null
+        : routeGroup.Length > MaxRouteGroupLength || InputRules.Name("routeGroup", routeGroup) is not null || routeGroup.Trim() != routeGroup
+            ? ApiProblem.Invalid("routeGroup", $"must be a route group name of at most {MaxRouteGroupLength} characters, without spaces at either end or control characters.")
+            : null;
 
     /// <summary>[from, to) must lie within [<see cref="EarliestFrom"/>, <see cref="LatestTo"/>], be non-empty and span at most <see cref="MaxPeriod"/>.</summary>
     private static ApiProblem? CheckPeriod(DateTimeOffset from, DateTimeOffset to) =>

@@ -12,5 +12,5 @@ public sealed class GetUsageFunction(UsageReporter reporter, TimeProvider time)
 {
     [Function(nameof(UsageApi.GetUsage))]
     public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "admin/v1/usage")] HttpRequest request) =>
-        AdminFunction.RunAsync(request, ControlPlanePolicies.AnyRole, () => UsageApi.GetUsage(UsageQuery.Of(request.Query), request.HttpContext.User, reporter, time, request.HttpContext.RequestAborted));
+        AdminFunction.RunAsync(request, ControlPlanePolicies.AnyRole, () => UsageApi.GetUsage(UsageQuery.Of(request.Query), request, reporter, time, request.HttpContext.RequestAborted));
 }

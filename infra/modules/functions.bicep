@@ -54,11 +54,20 @@ param serviceBusNamespace string
 @description('Name of the Key Vault holding the secrets.')
 param keyVaultName string
 
-@description('Names of the Key Vault secrets, keyed adminToken, stripeSecretKey, stripeWebhookSecret.')
+@description('Names of the Key Vault secrets, keyed adminToken, signInSigningKey, stripeSecretKey, stripeWebhookSecret.')
 param secretNames {
   adminToken: string
+  signInSigningKey: string
   stripeSecretKey: string
   stripeWebhookSecret: string
+}
+
+@description('Entra ID sign-in of the admin API (Gateway:SignIn:Entra:*); authority and audience empty leave it off.')
+param entraSignIn {
+  authority: string
+  audience: string
+  roleClaim: string
+  customerClaim: string
 }
 
 @description('Application Insights connection string.')
@@ -181,6 +190,11 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'Gateway__Keys__Environment', value: keysEnvironment }
         { name: 'Gateway__ServiceBus__FullyQualifiedNamespace', value: serviceBusNamespace }
         { name: 'Gateway__Admin__Token', value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.adminToken})' }
+        { name: 'Gateway__SignIn__SigningKey', value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.signInSigningKey})' }
+        { name: 'Gateway__SignIn__Entra__Authority', value: entraSignIn.authority }
+        { name: 'Gateway__SignIn__Entra__Audience', value: entraSignIn.audience }
+        { name: 'Gateway__SignIn__Entra__RoleClaim', value: entraSignIn.roleClaim }
+        { name: 'Gateway__SignIn__Entra__CustomerClaim', value: entraSignIn.customerClaim }
         { name: 'Gateway__Stripe__SecretKey', value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.stripeSecretKey})' }
         { name: 'Gateway__Stripe__WebhookSecret', value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.stripeWebhookSecret})' }
       ]

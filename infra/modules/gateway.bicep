@@ -58,6 +58,17 @@ param keyVaultUri string
 @description('Name of the admin token secret in Key Vault.')
 param adminTokenSecretName string
 
+@description('Name of the role-token signing key secret in Key Vault.')
+param signInSigningKeySecretName string
+
+@description('Entra ID sign-in of the admin API (Gateway:SignIn:Entra:*); authority and audience empty leave it off.')
+param entraSignIn {
+  authority: string
+  audience: string
+  roleClaim: string
+  customerClaim: string
+}
+
 @description('Address of the API behind the gateway (the YARP cluster destination).')
 param upstreamAddress string
 
@@ -146,6 +157,11 @@ resource gateway 'Microsoft.App/containerApps@2025-01-01' = {
           keyVaultUrl: '${keyVaultUri}secrets/${adminTokenSecretName}'
           identity: identity.id
         }
+        {
+          name: 'signin-signing-key'
+          keyVaultUrl: '${keyVaultUri}secrets/${signInSigningKeySecretName}'
+          identity: identity.id
+        }
       ]
     }
     template: {
@@ -165,6 +181,11 @@ resource gateway 'Microsoft.App/containerApps@2025-01-01' = {
             { name: 'Gateway__Storage__TableEndpoint', value: tableEndpoint }
             { name: 'Gateway__Storage__TablePrefix', value: tablePrefix }
             { name: 'Gateway__Admin__Token', secretRef: 'admin-token' }
+            { name: 'Gateway__SignIn__SigningKey', secretRef: 'signin-signing-key' }
+            { name: 'Gateway__SignIn__Entra__Authority', value: entraSignIn.authority }
+            { name: 'Gateway__SignIn__Entra__Audience', value: entraSignIn.audience }
+            { name: 'Gateway__SignIn__Entra__RoleClaim', value: entraSignIn.roleClaim }
+            { name: 'Gateway__SignIn__Entra__CustomerClaim', value: entraSignIn.customerClaim }
             { name: 'Gateway__Keys__Environment', value: keysEnvironment }
             { name: 'Gateway__Listen__Address', value: 'any' }
             { name: 'Gateway__Listen__DataPort', value: string(dataPort) }

@@ -1,4 +1,4 @@
-// Key Vault in RBAC mode for the three secrets the hosts use. The apps never see the values in their
+// Key Vault in RBAC mode for the four secrets the hosts use. The apps never see the values in their
 // configuration: Container Apps and Functions resolve them from here with their managed identities.
 
 @description('Name of the Key Vault (3-24 letters, digits and hyphens).')
@@ -18,9 +18,10 @@ param secretsUserIdentityNames string[]
 @description('Object id of the person or pipeline running the deployment, given Key Vault Secrets Officer to set and rotate secrets; empty for none.')
 param deployerPrincipalId string
 
-@description('Names of the secrets, keyed adminToken, stripeSecretKey, stripeWebhookSecret.')
+@description('Names of the secrets, keyed adminToken, signInSigningKey, stripeSecretKey, stripeWebhookSecret.')
 param secretNames {
   adminToken: string
+  signInSigningKey: string
   stripeSecretKey: string
   stripeWebhookSecret: string
 }
@@ -28,6 +29,10 @@ param secretNames {
 @secure()
 @description('Initial admin API token; empty leaves the secret as it is in the vault.')
 param adminToken string
+
+@secure()
+@description('Initial signing key of role tokens (Gateway:SignIn:SigningKey); empty leaves the secret as it is in the vault.')
+param signInSigningKey string
 
 @secure()
 @description('Initial Stripe secret key; empty leaves the secret as it is in the vault.')
@@ -64,6 +69,15 @@ resource adminTokenSecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!
   name: secretNames.adminToken
   properties: {
     value: adminToken
+    contentType: 'text/plain'
+  }
+}
+
+resource signInSigningKeySecret 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (!empty(signInSigningKey)) {
+  parent: vault
+  name: secretNames.signInSigningKey
+  properties: {
+    value: signInSigningKey
     contentType: 'text/plain'
   }
 }

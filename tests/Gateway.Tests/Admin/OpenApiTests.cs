@@ -55,6 +55,25 @@ public sealed class OpenApiTests(Azurite azurite) : SharedGatewayTest(azurite)
     }
 
     [Fact]
+    public async Task OpenApiDocument_Usage_AnswersJsonOrCsv_AndListsItsFilters()
+    {
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+        var document = JsonDocument.Parse(await anonymous.GetStringAsync("openapi/v1.json")).RootElement;
+
+        var usage = document.GetProperty("paths").GetProperty("/admin/v1/usage").GetProperty("get");
+        var content = usage.GetProperty("responses").GetProperty("200").GetProperty("content");
+        var parameters = usage.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+        var audit = document.GetProperty("paths").GetProperty("/admin/v1/audit").GetProperty("get");
+
+        Assert.True(content.TryGetProperty("application/json", out _), content.ToString());
+        Assert.True(content.TryGetProperty("text/csv", out _), content.ToString());
+        Assert.Equal(["customerId", "keyId", "routeGroup", "from", "to", "granularity"], parameters);
+        Assert.Equal(
+            ["from", "to", "actor", "target", "action", "continuationToken", "limit"],
+            audit.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public async Task Scalar_IsServedOnTheAdminPort_AndNeitherIsOnTheDataPort()
     {
         using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };

@@ -96,6 +96,60 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         Assert.Empty(failures);
     }
 
+    /// <summary>The new query parameters and the CSV representation give no role more than the endpoint's JSON does.</summary>
+    [Theory]
+    [InlineData("usage-csv", 200, 200, 200, 404)]
+    [InlineData("usage-month-routegroup", 200, 200, 200, 404)]
+    [InlineData("audit-page", 200, 200, 403, 403)]
+    public async Task NewParameters_WithEveryRole_AnswerWhatTheEndpointAllows(string request, int admin, int compliance, int developer, int other)
+    {
+        var customer = await Gateway.CreateCustomerAsync();
+        var otherCustomer = await Gateway.CreateCustomerAsync("Other Co");
+        var tokens = new Dictionary<string, (string? Token, int Status)>
+        {
+            [Admin] = (TestGateway.AdminToken, admin),
+            [Compliance] = (await TokenAsync(new { role = "compliance" }), compliance),
+            [Developer] = (await TokenAsync(new { role = "developer", customerId = customer }), developer),
+            [OtherDeveloper] = (await TokenAsync(new { role = "developer", customerId = otherCustomer }), other),
+            [Anonymous] = (null, 401),
+        };
+
+        var failures = new List<string>();
+        foreach (var (caller, (token, expected)) in tokens)
+        {
+            using var message = request switch
+            {
+                "usage-csv" => new HttpRequestMessage(HttpMethod.Get, $"admin/v1/usage?customerId={customer}&granularity=month"),
+                "usage-month-routegroup" => new HttpRequestMessage(HttpMethod.Get, $"admin/v1/usage?customerId={customer}&granularity=month&routeGroup=alpha"),
+                _ => new HttpRequestMessage(HttpMethod.Get, "admin/v1/audit?limit=1&continuationToken=0000000000000000000-00000000"),
+            };
+            if (request == "usage-csv")
+            {
+                message.Headers.Accept.ParseAdd("text/csv");
+            }
+
+            message.Headers.Authorization = token is null ? null : new AuthenticationHeaderValue("Bearer", token);
+            using var client = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+            using var response = await client.SendAsync(message);
+            var body = await response.Content.ReadAsStringAsync();
+            var mediaType = response.Content.Headers.ContentType?.MediaType;
+            if ((int)response.StatusCode != expected)
+            {
+                failures.Add($"{request} as {caller}: expected {expected}, got {(int)response.StatusCode} {body}");
+            }
+            else if (expected >= 400 && mediaType != "application/problem+json")
+            {
+                failures.Add($"{request} as {caller}: a refusal must be problem+json, got {mediaType}: {body}");
+            }
+            else if (expected == 200 && request == "usage-csv" && (mediaType != "text/csv" || !body.StartsWith("start,routeGroup,statusClass,count", StringComparison.Ordinal)))
+            {
+                failures.Add($"{request} as {caller}: expected CSV, got {mediaType}: {body}");
+            }
+        }
+
+        Assert.Empty(failures);
+    }
+
     [Fact]
     public async Task IssueToken_AnswersRoleCustomerAndExpiry_AndRefusesBadRoles()
     {

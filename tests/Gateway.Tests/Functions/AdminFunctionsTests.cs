@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.ControlPlane.Http;
+using Gateway.ControlPlane.Keys;
 using Gateway.Functions.Admin;
+using Gateway.Functions.Keys;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -38,6 +40,7 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
         var path = Path.Combine(RepositoryRoot.Path, "functions", "bin", configuration, "net10.0", "functions.metadata");
         var functions = JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
+            .Where(f => f.GetProperty("bindings").EnumerateArray().Any(b => b.GetProperty("type").GetString() == "httpTrigger"))
             .Select(f => (Name: f.GetProperty("name").GetString()!, Trigger: f.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString() == "httpTrigger")))
             .ToDictionary(
                 f => f.Name,
@@ -63,6 +66,21 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
     }
 
     [Fact]
+    public void FunctionsMetadata_HasTheRotationSweepTimer_OnTheSweepsSchedule()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var path = Path.Combine(RepositoryRoot.Path, "functions", "bin", configuration, "net10.0", "functions.metadata");
+        var sweep = JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
+            .Single(f => f.GetProperty("name").GetString() == RotationOverlapSweepFunction.Name);
+
+        var trigger = Assert.Single(sweep.GetProperty("bindings").EnumerateArray());
+        Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal(RotationOverlapSweep.Schedule, trigger.GetProperty("schedule").GetString());
+        Assert.Equal("0 * * * * *", trigger.GetProperty("schedule").GetString());
+        Assert.Equal(TimeSpan.FromMinutes(1), RotationOverlapSweep.Interval);
+    }
+
+    [Fact]
     public async Task Reads_AnswerTheSameInBothHosts()
     {
         var customer = await Gateway.CreateCustomerAsync();
@@ -84,9 +102,42 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
         await AssertSameAsync<ListKeysFunction>((f, r) => f.Run(r), "GET", "/admin/v1/keys", $"?customerId={Missing}");
         await AssertSameAsync<GetUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage", $"?customerId={customer}&from=2026-01-01&to=2026-02-01&granularity=day");
         await AssertSameAsync<GetUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage", $"?customerId={customer}&granularity=minute");
+        await AssertSameAsync<GetUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage", $"?customerId={customer}&from=2026-01-01&to=2026-03-01&granularity=month&routeGroup=alpha");
+        await AssertSameAsync<GetUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage", $"?customerId={customer}&routeGroup=%0A");
+        await AssertSameAsync<ListAuditFunction>((f, r) => f.Run(r), "GET", "/admin/v1/audit", $"?target={customer}&limit=1");
+        await AssertSameAsync<ListAuditFunction>((f, r) => f.Run(r), "GET", "/admin/v1/audit", "?limit=1001");
+        await AssertSameAsync<ListAuditFunction>((f, r) => f.Run(r), "GET", "/admin/v1/audit", "?continuationToken=not-a-token");
         await AssertSameAsync<RevokeKeyFunction>((f, r) => f.Run(r, "NoSuchKey123"), "POST", "/admin/v1/keys/NoSuchKey123/revoke");
         Assert.Equal(200, (await _functions.InvokeAsync<ListKeysFunction>((f, r) => f.Run(r), "GET", "/admin/v1/keys", $"?customerId={customer}")).Status);
         Assert.Contains(keyId, (await _functions.InvokeAsync<ListKeysFunction>((f, r) => f.Run(r), "GET", "/admin/v1/keys", $"?customerId={customer}")).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UsageAsCsv_AnswersTheSameBytesAndHeadersInBothHosts()
+    {
+        var customer = await Gateway.CreateCustomerAsync();
+        var (_, key) = await Gateway.IssueKeyAsync(customer);
+        (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
+        (await Gateway.Data.SendAsync(TestGateway.Get("beta/1", key))).Dispose();
+        Assert.Equal(2, await StoredUsage.WaitForHourlyTotalAsync(Azurite, Gateway.TablePrefix, customer, 2, TimeSpan.FromSeconds(30)));
+        var now = TestClock.Instance.GetUtcNow();
+        var query = $"?customerId={customer}&granularity=month&from={now.AddDays(-1):yyyy-MM-dd}&to={now.AddDays(2):yyyy-MM-dd}";
+        var csv = new Dictionary<string, string> { ["Accept"] = "text/csv" };
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "admin/v1/usage" + query);
+        request.Headers.Accept.ParseAdd("text/csv");
+        using var gateway = await Gateway.Admin.SendAsync(request);
+        var gatewayBody = await gateway.Content.ReadAsStringAsync();
+        var function = await _functions.InvokeAsync<GetUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage", query, headers: csv);
+
+        Assert.Equal(200, function.Status);
+        Assert.Equal(200, (int)gateway.StatusCode);
+        Assert.Equal(gateway.Content.Headers.ContentType?.ToString(), function.ContentType);
+        Assert.Equal(gateway.Content.Headers.ContentDisposition?.ToString(), function.Headers.ContentDisposition.ToString());
+        Assert.StartsWith("start,routeGroup,statusClass,count\r\n", gatewayBody, StringComparison.Ordinal);
+        Assert.Contains(",alpha,2xx,1\r\n", gatewayBody, StringComparison.Ordinal);
+        Assert.Contains(",beta,2xx,1\r\n", gatewayBody, StringComparison.Ordinal);
+        Assert.Equal(gatewayBody, function.Body);
     }
 
     [Theory]

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gateway.ControlPlane.Security;
 using Gateway.Core;
 using Gateway.Proxy.Hosting;
 using Gateway.Tests.Infrastructure;
@@ -267,6 +268,8 @@ internal static class OptionsPath
         var path = setting.Replace("__", ":", StringComparison.Ordinal);
         var (type, segments) = path.StartsWith(ListenerOptions.Section + ":", StringComparison.Ordinal)
             ? (typeof(ListenerOptions), path[(ListenerOptions.Section.Length + 1)..].Split(':'))
+            : path.StartsWith(SignInOptions.Section + ":", StringComparison.Ordinal)
+            ? (typeof(SignInOptions), path[(SignInOptions.Section.Length + 1)..].Split(':'))
             : (typeof(GatewayOptions), path[(GatewayOptions.Section.Length + 1)..].Split(':'));
 
         for (var i = 0; i < segments.Length; i++)

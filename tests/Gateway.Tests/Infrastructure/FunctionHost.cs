@@ -39,7 +39,8 @@ public sealed class FunctionHost
         string path,
         string? query = null,
         string? json = null,
-        string? token = TestGateway.AdminToken)
+        string? token = TestGateway.AdminToken,
+        IReadOnlyDictionary<string, string>? headers = null)
     {
         await using var scope = _services.CreateAsyncScope();
         var context = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
@@ -62,6 +63,11 @@ public sealed class FunctionHost
             context.Request.Headers.Authorization = $"Bearer {token}";
         }
 
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            context.Request.Headers[name] = value;
+        }
+
         using var body = new MemoryStream();
         context.Response.Body = body;
         var function = ActivatorUtilities.CreateInstance<TFunction>(scope.ServiceProvider);
@@ -69,6 +75,9 @@ public sealed class FunctionHost
         await result.ExecuteAsync(context);
         return new FunctionResponse(context.Response.StatusCode, context.Response.ContentType, context.Response.Headers, Encoding.UTF8.GetString(body.ToArray()));
     }
+
+    /// <summary>Creates a function class as the worker would (constructor injection), for triggers other than HTTP.</summary>
+    public TFunction Create<TFunction>() => ActivatorUtilities.CreateInstance<TFunction>(_services);
 
     /// <summary>Disposes the container (the test class owns the host through its lifetime, not a using).</summary>
     public ValueTask StopAsync() => _services.DisposeAsync();

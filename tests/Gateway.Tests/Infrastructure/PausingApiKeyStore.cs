@@ -52,6 +52,9 @@ public sealed class PausingApiKeyStore(IApiKeyStore inner) : IApiKeyStore
     public Task<ApiKeyRecord?> ChangeAsync(string keyId, Func<ApiKeyRecord, ApiKeyRecord?> change, CancellationToken cancellationToken) =>
         inner.ChangeAsync(keyId, change, cancellationToken);
 
+    public IAsyncEnumerable<ApiKeyRecord> ListLapsedAsync(DateTimeOffset until, CancellationToken cancellationToken) =>
+        inner.ListLapsedAsync(until, cancellationToken);
+
     /// <summary>Held reads of one key id. Once released, later reads pass straight through.</summary>
     public sealed class ReadHold
     {

@@ -52,6 +52,9 @@ public sealed class TestGateway : IAsyncDisposable
         // own tests (Keys/KeyLookupLimitTests) set the limits they test.
         ["Gateway:Keys:UnknownKeyReadsPerSecondPerNetwork"] = "1000000",
         ["Gateway:Keys:UnknownKeyReadsPerSecond"] = "1000000",
+
+        // Likewise for failed sign-ins, which many tests make on purpose; Admin/FailedSignInTests sets the limit it tests.
+        ["Gateway:SignIn:FailedSignInsPerMinute"] = "1000000",
         ["Gateway:Plans:open:RequestsPerSecond"] = "100000",
         ["Gateway:Plans:open:Burst"] = "100000",
         ["Gateway:Plans:open:MonthlyQuota"] = "1000000",
