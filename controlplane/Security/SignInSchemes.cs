@@ -19,10 +19,16 @@ public static class SignInSchemes
 
     /// <summary>
     /// A JWT (three dot-separated parts) goes to the role-token scheme, or to Entra when Entra is configured and the
-    /// token's (unverified) issuer is not this deployment's; anything else is tried as the admin token.
+    /// token's (unverified) issuer is not this deployment's; anything else is tried as the admin token. A request
+    /// without an <c>Authorization</c> header that carries the portal's cookie goes to <see cref="PortalSession"/>.
     /// </summary>
     public static string Select(HttpContext context, bool entraEnabled, IConfiguration configuration)
     {
+        if (PortalSession.Carries(context))
+        {
+            return PortalSession.SchemeName;
+        }
+
         var header = context.Request.Headers.Authorization;
         if (header.Count != 1 || header[0] is not { } value || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
