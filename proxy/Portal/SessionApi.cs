@@ -33,6 +33,7 @@ public static class SessionApi
         admin.MapPost("/session", SignIn)
             .WithName("StartPortalSession")
             .WithSummary("Portal sign-in: check a pasted token once and set the session cookie (requires X-Gateway-Portal)")
+            .AllowAnonymous()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
@@ -40,10 +41,12 @@ public static class SessionApi
             .WithName("GetPortalSession")
             .WithSummary("Who the session cookie or bearer token signs in")
             .RequireAuthorization(ControlPlanePolicies.AnyRole)
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         admin.MapDelete("/session", SignOut)
             .WithName("EndPortalSession")
             .WithSummary("Portal sign-out: clear the session cookie (requires X-Gateway-Portal)")
+            .AllowAnonymous()
             .ProducesProblem(StatusCodes.Status403Forbidden);
         return admin;
     }

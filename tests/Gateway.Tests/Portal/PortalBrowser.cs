@@ -87,7 +87,16 @@ public abstract class PortalBrowserTest(Azurite azurite) : SharedGatewayTest(azu
     /// <summary>Goes to a portal page by its hash (as a person editing the URL would) and waits for it.</summary>
     protected async Task OpenAsync(IPage page, string hash, string heading)
     {
-        await page.GotoAsync(PortalUrl + hash);
+        // Going to the URL the page is on changes no hash, so nothing would load again: reload instead.
+        if (page.Url == PortalUrl + hash)
+        {
+            await page.ReloadAsync();
+        }
+        else
+        {
+            await page.GotoAsync(PortalUrl + hash);
+        }
+
         await ExpectPageAsync(page, heading);
     }
 

@@ -33,7 +33,7 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
         await ExpectPageAsync(page, name);
         var customerId = page.Url.Split('/')[^1];
 
-        await page.GetByLabel("Plan", new() { Exact = true }).SelectOptionAsync("narrow");
+        await page.GetByRole(AriaRole.Combobox, new() { Name = "Plan", Exact = true }).SelectOptionAsync("narrow");
         await page.GetByRole(AriaRole.Button, new() { Name = "Issue key" }).ClickAsync();
         var secret = (await page.GetByTestId("secret").TextContentAsync())!.Trim();
         await ShotAsync(page, "admin-key-issued");
@@ -69,9 +69,9 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
         await Assertions.Expect(page.GetByTestId("rejected")).ToHaveTextAsync("2");
         await Assertions.Expect(page.Locator("canvas#usage-chart")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("quota-used")).ToHaveTextAsync("5");
+        await ShotAsync(page, "admin-usage");
         await page.GetByText("Show the numbers").ClickAsync();
         await Assertions.Expect(page.Locator("table").Filter(new() { HasText = "alpha (billable)" })).ToBeVisibleAsync();
-        await ShotAsync(page, "admin-usage");
 
         await OpenAsync(page, $"#/customers/{customerId}", name);
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
