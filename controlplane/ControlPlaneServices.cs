@@ -48,6 +48,7 @@ public static class ControlPlaneServices
             o.TokenValidationParameters = tokens.ValidationParameters;
             o.Events = new JwtBearerEvents { OnAuthenticationFailed = RecordFailedSignIn };
         });
+        authentication.AddPortalSession();
         if (entra.Enabled)
         {
             authentication.AddJwtBearer(SignInSchemes.Entra, o =>

@@ -4,6 +4,7 @@ using Gateway.Core;
 using Gateway.Proxy.Developer;
 using Gateway.Proxy.Hosting;
 using Gateway.Proxy.Hosting.HealthChecks;
+using Gateway.Proxy.Portal;
 using Gateway.Proxy.Telemetry;
 
 try
@@ -57,6 +58,7 @@ namespace Gateway.Proxy
             app.MapDeveloperUsage();
             app.MapHealthEndpoints();
             app.MapAdminEndpoints();
+            app.MapPortal();
             app.MapControlPlaneOpenApi();
             app.MapRouteNotFound();
             return app;

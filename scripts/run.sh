@@ -33,7 +33,7 @@ sdk=$(dotnet --version 2> /dev/null) || fail "the .NET 10 SDK is missing: 'dotne
 [[ $sdk =~ ^([0-9]+)\. ]] && ((BASH_REMATCH[1] >= 10)) || fail "the .NET 10 SDK is missing: 'dotnet --version' says $sdk."
 have node || fail "node is missing: install Node.js 22 or later (Azurite, the local Table Storage, runs on it)."
 have setsid || fail "setsid is missing: install util-linux (run.sh starts Azurite and the demo in sessions of their own)."
-if [[ ! -d node_modules/azurite ]]; then
+if [[ ! -d node_modules/azurite || ! -d node_modules/esbuild ]]; then
   have npm || fail "npm is missing: it comes with Node.js and installs Azurite (npm ci) on first use."
   npm ci --no-audit --no-fund || fail "npm ci failed."
 fi
@@ -66,7 +66,7 @@ done
 # A stamp in the output folder records the last build by this script; when no source, project or build setting is
 # newer (directories count, so deletions do too), the build is skipped. Restore runs only when a project or
 # package setting is newer than its restore output.
-build_inputs=(core controlplane proxy demo Directory.Build.props Directory.Packages.props global.json .editorconfig)
+build_inputs=(core controlplane proxy demo portal/src scripts/build-portal.mjs package-lock.json Directory.Build.props Directory.Packages.props global.json .editorconfig)
 stamp=proxy/bin/Release/net10.0/.run-sh-build
 outputs=(proxy/bin/Release/net10.0/Gateway.Proxy.dll demo/bin/Release/net10.0/Gateway.DemoUpstream.dll)
 changed() { # prints the first input newer than $1, if any

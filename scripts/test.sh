@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-[ -d node_modules/azurite ] || npm ci --no-audit --no-fund
+[ -d node_modules/azurite ] && [ -d node_modules/esbuild ] && [ -d node_modules/axe-core ] || npm ci --no-audit --no-fund
 dotnet test Gateway.sln -c Release --nologo --logger "console;verbosity=normal" --blame-hang-timeout 3m "$@"

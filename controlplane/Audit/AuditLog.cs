@@ -39,6 +39,7 @@ public static class AuditActions
     public const string KeyReactivated = "key.reactivated";
     public const string TokenIssued = "token.issued";
     public const string SignInFailed = "sign-in.failed";
+    public const string PortalSignIn = "sign-in.portal";
 }
 
 /// <summary>

@@ -83,6 +83,11 @@ public static class SignInProblems
             return Task.CompletedTask;
         }
 
+        if (context.Items.ContainsKey(PortalSession.MissingHeaderItem))
+        {
+            return ProblemResults.From(PortalSession.MissingHeader).ExecuteAsync(context);
+        }
+
         context.Response.Headers[HeaderNames.WWWAuthenticate] = "Bearer realm=\"gateway-admin\"";
         return ProblemResults.From(Unauthorized).ExecuteAsync(context);
     }

@@ -22,9 +22,15 @@ public static class SignInSchemes
     /// A JWT (three dot-separated parts) goes to the role-token scheme, or to Entra when Entra is configured and the
     /// token's (unverified) issuer is not this deployment's; anything else is tried as the admin token. So is any
     /// token from an address locked out by <see cref="FailedSignIns"/>: the admin-token handler refuses it unchecked.
+    /// A request without an <c>Authorization</c> header that carries the portal's cookie goes to <see cref="PortalSession"/>.
     /// </summary>
     public static string Select(HttpContext context, bool entraEnabled, IConfiguration configuration)
     {
+        if (PortalSession.Carries(context))
+        {
+            return PortalSession.SchemeName;
+        }
+
         var header = context.Request.Headers.Authorization;
         if (header.Count != 1 || header[0] is not { } value || !value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
             || context.RequestServices.GetRequiredService<FailedSignIns>().IsLockedOut(context))

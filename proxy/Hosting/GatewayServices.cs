@@ -8,6 +8,7 @@ using Gateway.ControlPlane.Apis;
 using Gateway.Proxy.Admin;
 using Gateway.Proxy.Keys;
 using Gateway.Proxy.Metering;
+using Gateway.Proxy.Portal;
 using Gateway.Proxy.Problems;
 using Gateway.Proxy.Proxying;
 using Gateway.Proxy.Quotas;
@@ -95,7 +96,12 @@ public static partial class GatewayServices
     }
 
     /// <summary>The control-plane API and the gateway's own admin endpoints, on the admin port.</summary>
-    public static void MapAdminEndpoints(this WebApplication app) => app.MapAdminApi().MapStatsApi();
+    public static void MapAdminEndpoints(this WebApplication app)
+    {
+        var admin = app.MapAdminApi();
+        admin.MapStatsApi();
+        admin.MapSessionApi();
+    }
 
     private sealed class StorageFaultHandler : IExceptionHandler
     {

@@ -45,6 +45,12 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["GetGatewayStats"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["IssueToken"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["ListAudit"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
+
+        // The portal's session (gateway only): who the caller is, for any role; sign-in and sign-out without the portal's
+        // CSRF header are refused whoever asks (Portal/PortalSessionTests covers them with it).
+        ["GetPortalSession"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 200),
+        ["StartPortalSession"] = Everyone(403),
+        ["EndPortalSession"] = Everyone(403),
     };
 
     [Fact]
@@ -203,6 +209,15 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         [Anonymous] = 401,
     };
 
+    private static Dictionary<string, int> Everyone(int status) => new()
+    {
+        [Admin] = status,
+        [Compliance] = status,
+        [Developer] = status,
+        [OtherDeveloper] = status,
+        [Anonymous] = status,
+    };
+
     private async Task<string> TokenAsync(object body)
     {
         using var response = await Gateway.Admin.PostAsJsonAsync("admin/v1/tokens", body);
@@ -256,6 +271,12 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, "admin/v1/audit");
             case "IssueToken":
                 return Post("admin/v1/tokens", new { role = "compliance" });
+            case "GetPortalSession":
+                return new(HttpMethod.Get, "admin/v1/session");
+            case "StartPortalSession":
+                return Post("admin/v1/session", new { token = TestGateway.AdminToken });
+            case "EndPortalSession":
+                return new(HttpMethod.Delete, "admin/v1/session");
             default:
                 throw new InvalidOperationException($"No request for {endpoint}: add it here and to {nameof(Expected)}.");
         }

@@ -1,0 +1,56 @@
+// The admin API client: one place that knows the base URL (config.json), sends the CSRF header and turns problem+json
+// answers into errors in words.
+
+/** The header every change made with the session cookie must carry (checked by the gateway). */
+export const PortalHeader = 'X-Gateway-Portal';
+
+let base = '';
+
+/** Reads config.json beside index.html: {"apiBase": ""} means the same origin (the gateway's admin port). */
+export async function configure() {
+  const answer = await fetch('config.json', { cache: 'no-cache' });
+  if (answer.ok) {
+    const config = await answer.json();
+    base = (config.apiBase ?? '').replace(/\/$/, '');
+  }
+}
+
+/** An answer that was not 2xx, carrying the problem's words. */
+export class ApiError extends Error {
+  constructor(status, problem) {
+    const fields = problem?.errors ? Object.entries(problem.errors).map(([f, m]) => `${f}: ${[].concat(m).join(' ')}`) : [];
+    const words = [problem?.title, problem?.detail, ...fields].filter(Boolean);
+    super(words.length ? words.join(' — ') : `The server answered ${status}.`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+/** Calls /admin/v1{path}. Query values that are empty are left out. */
+export async function call(method, path, { query, body } = {}) {
+  const url = new URL(`${base}/admin/v1${path}`, window.location.href);
+  for (const [name, value] of Object.entries(query ?? {})) {
+    if (value !== undefined && value !== null && value !== '') url.searchParams.set(name, value);
+  }
+  const headers = { [PortalHeader]: '1', Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let answer;
+  try {
+    answer = await fetch(url, {
+      method, headers, credentials: 'same-origin', cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, { title: 'The admin API cannot be reached.', detail: 'Check your connection and try again.' });
+  }
+  if (answer.status === 204) return null;
+  const type = answer.headers.get('Content-Type') ?? '';
+  const json = type.includes('json') ? await answer.json() : null;
+  if (!answer.ok) throw new ApiError(answer.status, json);
+  return json;
+}
+
+export const get = (path, query) => call('GET', path, { query });
+export const post = (path, body) => call('POST', path, { body: body ?? {} });
+export const put = (path, body) => call('PUT', path, { body });
+export const del = (path) => call('DELETE', path);

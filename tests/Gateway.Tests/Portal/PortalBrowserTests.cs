@@ -1,0 +1,226 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Gateway.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace Gateway.Tests.Portal;
+
+/// <summary>Each role doing its job in the portal, in a real browser, against a real gateway and upstream.</summary>
+[Collection(UsesAzurite.Name)]
+public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azurite)
+{
+    /// <summary>Buttons that change something; none may show for compliance.</summary>
+    private static readonly string[] MutatingButtons = ["Create customer", "Issue key", "Rotate", "Suspend", "Reactivate", "Revoke"];
+
+    protected override void Settings(Dictionary<string, string?> settings)
+    {
+        // A small quota, so that a handful of calls moves the bar visibly.
+        settings["Gateway:Plans:narrow:MonthlyQuota"] = "20";
+    }
+
+    [Fact]
+    public async Task Admin_CreatesCustomerIssuesKeyAndRevokesIt_UsageAndQuotaFollowTheCalls()
+    {
+        var page = await NewPageAsync();
+        await SignInAsync(page, TestGateway.AdminToken, "Customers");
+        await ShotAsync(page, "admin-customers");
+
+        var name = $"Browser Co {Guid.NewGuid():N}"[..20];
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await page.GetByLabel("E-mail", new() { Exact = true }).FillAsync("ops@browser.test");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create customer" }).ClickAsync();
+        await ExpectPageAsync(page, name);
+        var customerId = page.Url.Split('/')[^1];
+
+        await page.GetByRole(AriaRole.Combobox, new() { Name = "Plan", Exact = true }).SelectOptionAsync("narrow");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Issue key" }).ClickAsync();
+        var secret = (await page.GetByTestId("secret").TextContentAsync())!.Trim();
+        await ShotAsync(page, "admin-key-issued");
+        Assert.StartsWith("gw_test_", secret, StringComparison.Ordinal);
+        await Assertions.Expect(page.GetByTestId("quota-used")).ToHaveTextAsync("0");
+
+        // Shown once: gone after it is acknowledged, and not on the page when it is opened again.
+        await page.GetByRole(AriaRole.Button, new() { Name = "I have stored it" }).ClickAsync();
+        Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
+        await OpenAsync(page, $"#/customers/{customerId}", name);
+        Assert.DoesNotContain(secret, await page.ContentAsync(), StringComparison.Ordinal);
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var ok = await Gateway.Data.SendAsync(TestGateway.Get($"alpha/{i}", secret));
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        for (var i = 0; i < 2; i++)
+        {
+            using var outsidePlan = await Gateway.Data.SendAsync(TestGateway.Get("beta/1", secret));
+            Assert.Equal(HttpStatusCode.Forbidden, outsidePlan.StatusCode);
+        }
+
+        await OpenAsync(page, $"#/customers/{customerId}", name);
+        await Assertions.Expect(page.GetByTestId("quota-used")).ToHaveTextAsync("5");
+        await Assertions.Expect(page.GetByTestId("quota")).ToContainTextAsync("5 of 20 included calls (25%)");
+
+        await OpenAsync(page, "#/usage", "Usage");
+        await page.GetByLabel("Customer").SelectOptionAsync(customerId);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("billable")).ToHaveTextAsync("5");
+        await Assertions.Expect(page.GetByTestId("rejected")).ToHaveTextAsync("2");
+        await Assertions.Expect(page.Locator("canvas#usage-chart")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("quota-used")).ToHaveTextAsync("5");
+        await ShotAsync(page, "admin-usage");
+        await page.GetByText("Show the numbers").ClickAsync();
+        await Assertions.Expect(page.Locator("table").Filter(new() { HasText = "alpha (billable)" })).ToBeVisibleAsync();
+
+        await OpenAsync(page, $"#/customers/{customerId}", name);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await page.GetByTestId("confirm").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("status")).ToHaveTextAsync("revoked");
+        await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync("revoked");
+        using var refused = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", secret));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("urn:gateway:problem:revoked-api-key", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+
+        await OpenAsync(page, "#/audit", "Audit log");
+        await Assertions.Expect(page.GetByTestId("audit")).ToContainTextAsync("key.revoked");
+        await ShotAsync(page, "admin-audit");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        Assert.Empty(await page.Context.CookiesAsync());
+        Assert.Empty(PageErrors);
+    }
+
+    [Fact]
+    public async Task Developer_SeesOnlyOwnKeys_AndAnotherCustomersPageByUrlIsNotFound()
+    {
+        var mine = await Gateway.CreateCustomerAsync("Dev Own Ltd");
+        var other = await Gateway.CreateCustomerAsync("Someone Else Ltd");
+        var (myKeyId, myKey) = await Gateway.IssueKeyAsync(mine, "narrow");
+        var (otherKeyId, _) = await Gateway.IssueKeyAsync(other, "narrow");
+        using (var call = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", myKey)))
+        {
+            Assert.Equal(HttpStatusCode.OK, call.StatusCode);
+        }
+
+        var myPrefix = (await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys/{myKeyId}")).GetProperty("displayPrefix").GetString()!;
+        var otherPrefix = (await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys/{otherKeyId}")).GetProperty("displayPrefix").GetString()!;
+
+        var page = await NewPageAsync();
+        await SignInAsync(page, await RoleTokenAsync("developer", mine), "My keys");
+        await Assertions.Expect(page.GetByTestId("keys")).ToContainTextAsync(myPrefix);
+        Assert.DoesNotContain(otherPrefix, await page.ContentAsync(), StringComparison.Ordinal);
+        var menu = await page.GetByRole(AriaRole.Navigation).InnerTextAsync();
+        Assert.DoesNotContain("Customers", menu, StringComparison.Ordinal);
+        Assert.DoesNotContain("Audit", menu, StringComparison.Ordinal);
+        await ShotAsync(page, "developer-keys");
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Issue key" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("secret-reveal")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("keys").Locator("tbody tr")).ToHaveCountAsync(2);
+
+        await OpenAsync(page, "#/my-usage", "Usage and limits");
+        await Assertions.Expect(page.GetByTestId("quota").First).ToContainTextAsync("of 20 included calls");
+        await Assertions.Expect(page.GetByTestId("billable")).ToHaveTextAsync("1");
+        await Assertions.Expect(page.GetByTestId("limits")).ToBeVisibleAsync();
+        await ShotAsync(page, "developer-usage");
+
+        await OpenAsync(page, "#/guide", "Calling the API");
+        var curl = await page.GetByTestId("curl").InnerTextAsync();
+        var myKeys = await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={mine}");
+        Assert.Contains(myKeys.EnumerateArray(), k => curl.Contains($"Bearer {k.GetProperty("displayPrefix").GetString()}", StringComparison.Ordinal));
+        Assert.DoesNotContain(otherPrefix, curl, StringComparison.Ordinal);
+        await ShotAsync(page, "developer-guide");
+
+        foreach (var hash in new[] { $"#/customers/{other}", $"#/customers/{mine}", "#/customers", "#/usage", "#/audit" })
+        {
+            await OpenAsync(page, hash, "Not found");
+            var content = await page.ContentAsync();
+            Assert.DoesNotContain("Someone Else Ltd", content, StringComparison.Ordinal);
+            Assert.DoesNotContain(otherPrefix, content, StringComparison.Ordinal);
+        }
+
+        await ShotAsync(page, "developer-not-found");
+        Assert.Empty(PageErrors);
+    }
+
+    [Fact]
+    public async Task Compliance_ReadsCustomersUsageAndAudit_WithoutAnyMutatingControl()
+    {
+        var customer = await Gateway.CreateCustomerAsync("Reviewed Ltd");
+        var (_, key) = await Gateway.IssueKeyAsync(customer, "narrow");
+        (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
+
+        var page = await NewPageAsync();
+        await SignInAsync(page, await RoleTokenAsync("compliance"), "Usage");
+        await Assertions.Expect(page.GetByTestId("usage-overview")).ToContainTextAsync("Reviewed Ltd");
+        await ShotAsync(page, "compliance-usage");
+        await AssertReadOnlyAsync(page);
+
+        await OpenAsync(page, "#/customers", "Customers");
+        await Assertions.Expect(page.GetByTestId("customers")).ToContainTextAsync("Reviewed Ltd");
+        await AssertReadOnlyAsync(page);
+        await ShotAsync(page, "compliance-customers");
+
+        await OpenAsync(page, $"#/customers/{customer}", "Reviewed Ltd");
+        await Assertions.Expect(page.GetByTestId("keys")).ToBeVisibleAsync();
+        await AssertReadOnlyAsync(page);
+        Assert.Equal(0, await page.Locator("table[data-testid=keys] select").CountAsync());
+        await ShotAsync(page, "compliance-customer");
+
+        await OpenAsync(page, "#/audit", "Audit log");
+        await Assertions.Expect(page.GetByTestId("audit")).ToContainTextAsync("key.issued");
+        await AssertReadOnlyAsync(page);
+        await ShotAsync(page, "compliance-audit");
+        Assert.Empty(PageErrors);
+    }
+
+    [Fact]
+    public async Task EveryPage_ForEveryRole_HasNoSeriousAccessibilityViolations()
+    {
+        var customer = await Gateway.CreateCustomerAsync("Accessible Ltd");
+        var (_, key) = await Gateway.IssueKeyAsync(customer, "narrow");
+        (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
+        var pages = new (string Token, string Start, (string Hash, string Heading)[] Pages)[]
+        {
+            (TestGateway.AdminToken, "Customers", [("#/customers", "Customers"), ($"#/customers/{customer}", "Accessible Ltd"), ("#/usage", "Usage"), ("#/audit", "Audit log")]),
+            (await RoleTokenAsync("compliance"), "Usage", [("#/customers", "Customers"), ("#/usage", "Usage"), ("#/audit", "Audit log")]),
+            (await RoleTokenAsync("developer", customer), "My keys", [("#/keys", "My keys"), ("#/my-usage", "Usage and limits"), ("#/guide", "Calling the API"), ("#/customers", "Not found")]),
+        };
+
+        var violations = new List<string>();
+        var signInPage = await NewPageAsync(bypassCsp: true);
+        await signInPage.GotoAsync(PortalUrl);
+        await ExpectPageAsync(signInPage, "Sign in");
+        violations.AddRange((await SeriousAccessibilityViolationsAsync(signInPage)).Select(v => $"sign-in: {v}"));
+        await ShotAsync(signInPage, "sign-in");
+
+        // A phone-sized screen too: the menu wraps and tables scroll, nothing is cut off.
+        foreach (var (width, height) in new[] { (1280, 900), (390, 844) })
+        {
+            foreach (var (token, start, visits) in pages)
+            {
+                var page = await NewPageAsync(bypassCsp: true, width, height);
+                await SignInAsync(page, token, start);
+                foreach (var (hash, heading) in visits)
+                {
+                    await OpenAsync(page, hash, heading);
+                    violations.AddRange((await SeriousAccessibilityViolationsAsync(page)).Select(v => $"{hash} at {width}px: {v}"));
+                }
+            }
+        }
+
+        Assert.True(violations.Count == 0, string.Join(Environment.NewLine, violations));
+    }
+
+    private static async Task AssertReadOnlyAsync(IPage page)
+    {
+        foreach (var name in MutatingButtons)
+        {
+            Assert.Equal(0, await page.GetByRole(AriaRole.Button, new() { Name = name }).CountAsync());
+        }
+
+        Assert.Equal(0, await page.Locator("form[data-testid=create-customer], form[data-testid=issue-key]").CountAsync());
+    }
+}
