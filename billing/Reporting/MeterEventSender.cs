@@ -41,11 +41,13 @@ public sealed class MeterEventSender
     private readonly ResiliencePipeline _pipeline;
     private readonly string _eventName;
 
-    public MeterEventSender(IStripeClient client, IOptions<BillingOptions> options, TimeProvider time)
+    public MeterEventSender(IStripeClient client, IOptions<BillingOptions> options)
     {
         _events = new MeterEventService(client);
         _eventName = options.Value.MeterEventName;
-        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+        // Backoff waits real time (as Stripe.net's own retries and the HTTP timeout do); the job's injected clock only
+        // decides which hours are reported.
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = TimeProvider.System }
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<StripeException>(IsTransient).Handle<HttpRequestException>().Handle<IOException>()

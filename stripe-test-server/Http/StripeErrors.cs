@@ -53,6 +53,6 @@ public sealed class StripeJson(JsonNode body, int status = 200) : IResult
         httpContext.Response.StatusCode = Status;
         httpContext.Response.ContentType = "application/json";
         httpContext.Response.Headers["Request-Id"] = "req_" + Guid.NewGuid().ToString("N")[..14];
-        return httpContext.Response.WriteAsync(Body.ToJsonString(), httpContext.RequestAborted);
+        return httpContext.Response.WriteAsync(Body.ToJsonString(), CancellationToken.None);
     }
 }

@@ -33,7 +33,8 @@ public static class StripeForm
                 $"Invalid request: the body must be application/x-www-form-urlencoded, not '{request.ContentType}'."));
         }
 
-        var form = await request.ReadFormAsync(request.HttpContext.RequestAborted);
+        // Not the request's abort token: a request Stripe received is processed even if the client has gone.
+        var form = await request.ReadFormAsync(CancellationToken.None);
         return (Parse(form.SelectMany(p => p.Value.Select(v => (p.Key, v ?? "")))), null);
     }
 

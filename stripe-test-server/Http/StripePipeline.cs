@@ -39,7 +39,13 @@ internal sealed class StripePipeline(StripeFaults faults, StripeState state)
                     "Request rate limit exceeded (injected by the test server).").ExecuteAsync(context);
                 return;
             case { Kind: StripeFaultKind.Delay } fault:
-                // Real time: the client's timeout is real. The request goes on afterwards, as it does at Stripe.
+                // Real time: the client's timeout is real. The body is read first and the request goes on afterwards,
+                // whether or not the client is still there, as it does at Stripe.
+                if (context.Request.HasFormContentType)
+                {
+                    await context.Request.ReadFormAsync(CancellationToken.None);
+                }
+
                 await Task.Delay(fault.Delay, CancellationToken.None);
                 await IdempotentAsync(context, next);
                 return;

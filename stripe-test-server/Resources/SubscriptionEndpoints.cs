@@ -50,7 +50,16 @@ internal static class SubscriptionEndpoints
                 line["id"] = State.StripeIds.New("si");
                 line["created"] = now.ToUnixTimeSeconds();
                 line["price"] = price;
-                line["quantity"] = (string?)price["recurring"]?["usage_type"] == "metered" ? null : 1;
+                // A metered item has no quantity (the meter decides), so Stripe leaves the field out.
+                if ((string?)price["recurring"]?["usage_type"] == "metered")
+                {
+                    line.Remove("quantity");
+                }
+                else
+                {
+                    line["quantity"] = 1;
+                }
+
                 line["subscription"] = subscription["id"]!.GetValue<string>();
                 line["current_period_start"] = now.ToUnixTimeSeconds();
                 line["current_period_end"] = now.AddMonths(1).ToUnixTimeSeconds();
