@@ -1,3 +1,4 @@
+using Gateway.Billing;
 using Gateway.ControlPlane;
 using Gateway.ControlPlane.OpenApi;
 using Gateway.Core;
@@ -42,6 +43,7 @@ namespace Gateway.Proxy
             builder.Services.AddApiKeysAndMetering();
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
+            builder.Services.AddBilling(builder.Configuration).AddBillingReportTimer();
             builder.Services.AddControlPlaneOpenApi();
             builder.Services.AddGatewayTelemetry(builder.Configuration);
             builder.Services.AddGatewayHealthChecks();

@@ -11,6 +11,7 @@ namespace Gateway.Billing.Reporting;
 /// <summary>One hour's meter event: <see cref="Value"/> billable calls for a Stripe customer, named by its deterministic identifier.</summary>
 public sealed record MeterEventToSend(string Identifier, string StripeCustomerId, DateTimeOffset Timestamp, long Value);
 
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<DeliveryOutcome>))]
 public enum DeliveryOutcome
 {
     /// <summary>Stripe accepted the event.</summary>

@@ -75,11 +75,13 @@ public sealed class StripeFaults
     /// From now on a matching request gets a fault with <paramref name="probability"/>, of a kind drawn among those with
     /// budget left, until every budget is spent.
     /// </summary>
-    public void InjectRandomly(int seed, double probability, IReadOnlyDictionary<StripeFaultKind, int> budget, string? pathPrefix = null, TimeSpan? delay = null)
+    public void InjectRandomly(
+        int seed, double probability, IReadOnlyDictionary<StripeFaultKind, int> budget, string? pathPrefix = null, TimeSpan? delay = null, TimeSpan? retryAfter = null)
     {
         lock (_lock)
         {
-            _random = new RandomPlan(new Random(seed), probability, new Dictionary<StripeFaultKind, int>(budget), pathPrefix, delay ?? TimeSpan.FromSeconds(2));
+            _random = new RandomPlan(
+                new Random(seed), probability, new Dictionary<StripeFaultKind, int>(budget), pathPrefix, delay ?? TimeSpan.FromSeconds(2), retryAfter ?? TimeSpan.FromSeconds(1));
         }
     }
 
@@ -112,7 +114,7 @@ public sealed class StripeFaults
                 {
                     var kind = kinds[plan.Random.Next(kinds.Count)];
                     plan.Budget[kind]--;
-                    return Count(new StripeFault(kind, plan.PathPrefix) { Delay = plan.Delay });
+                    return Count(new StripeFault(kind, plan.PathPrefix) { Delay = plan.Delay, RetryAfter = plan.RetryAfter });
                 }
             }
 
@@ -128,5 +130,5 @@ public sealed class StripeFaults
         return fault;
     }
 
-    private sealed record RandomPlan(Random Random, double Probability, Dictionary<StripeFaultKind, int> Budget, string? PathPrefix, TimeSpan Delay);
+    private sealed record RandomPlan(Random Random, double Probability, Dictionary<StripeFaultKind, int> Budget, string? PathPrefix, TimeSpan Delay, TimeSpan RetryAfter);
 }
