@@ -1,3 +1,4 @@
+using Gateway.Billing;
 using Gateway.ControlPlane;
 using Gateway.Core;
 using Microsoft.Extensions.Configuration;
@@ -12,6 +13,7 @@ public static class FunctionsApp
     {
         services.AddGatewayCore(configuration);
         services.AddControlPlane(configuration);
+        services.AddBilling(configuration);
         services.AddProblemDetails();
         return services;
     }

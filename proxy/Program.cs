@@ -1,3 +1,4 @@
+using Gateway.Billing;
 using Gateway.ControlPlane;
 using Gateway.ControlPlane.OpenApi;
 using Gateway.Core;
@@ -44,6 +45,7 @@ namespace Gateway.Proxy
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
             builder.Services.AddRotationOverlapSweepService();
+            builder.Services.AddBilling(builder.Configuration).AddBillingReportTimer();
             builder.Services.AddControlPlaneOpenApi();
             builder.Services.AddGatewayTelemetry(builder.Configuration);
             builder.Services.AddGatewayHealthChecks();

@@ -42,6 +42,7 @@ public static class AdminApi
         operations.MapUsageApi();
         operations.MapTokensApi();
         operations.MapAuditApi();
+        operations.MapBillingApi();
         return api;
     }
 }

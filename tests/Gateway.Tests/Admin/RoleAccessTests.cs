@@ -45,6 +45,7 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["GetGatewayStats"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["IssueToken"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["ListAudit"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
+        ["RunBillingReport"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
 
         // The portal's session (gateway only): who the caller is, for any role; sign-in and sign-out without the portal's
         // CSRF header are refused whoever asks (Portal/PortalSessionTests covers them with it).
@@ -269,6 +270,8 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, "admin/v1/stats");
             case "ListAudit":
                 return new(HttpMethod.Get, "admin/v1/audit");
+            case "RunBillingReport":
+                return new(HttpMethod.Post, "admin/v1/billing/report");
             case "IssueToken":
                 return Post("admin/v1/tokens", new { role = "compliance" });
             case "GetPortalSession":

@@ -1,0 +1,24 @@
+using Azure.Data.Tables;
+using Gateway.Core.Storage;
+
+namespace Gateway.Billing;
+
+/// <summary>Billing's own tables, beside the gateway's (same account and prefix).</summary>
+public sealed class BillingTables(GatewayTables tables)
+{
+    /// <summary>Gateway customer ↔ Stripe customer (partition: gateway customer id).</summary>
+    public const string CustomerLinksName = "BillingCustomers";
+
+    /// <summary>What was reported to Stripe per customer and hour (partition: <c>{customerId}|{yyyyMM}</c>).</summary>
+    public const string WatermarksName = "BillingWatermarks";
+
+    public TableClient CustomerLinks { get; } = tables.Table(CustomerLinksName);
+
+    public TableClient Watermarks { get; } = tables.Table(WatermarksName);
+
+    public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
+    {
+        await CustomerLinks.CreateIfNotExistsAsync(cancellationToken);
+        await Watermarks.CreateIfNotExistsAsync(cancellationToken);
+    }
+}
