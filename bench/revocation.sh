@@ -67,7 +67,7 @@ for i in 1 2 3; do
     --Gateway:Storage:ConnectionString="$storage" --Gateway:Admin:Token="$token" \
     --ReverseProxy:Clusters:social:Destinations:upstream:Address="http://127.0.0.1:$demo_port/" \
     --Gateway:ServiceBus:ConnectionString="$bus" --Gateway:ServiceBus:Subscription="gateway-$i" \
-    --Gateway:ServiceBus:PublishTimeout=00:00:01 --Gateway:Metering:InstanceId="gateway-$i" \
+    --Gateway:Metering:InstanceId="gateway-$i" \
     --Gateway:Keys:CacheRefresh="00:00:$(printf '%02d' "$refresh")" \
     --Gateway:Plans:basic:RequestsPerSecond=1000000 --Gateway:Plans:basic:Burst=1000000 \
     --Gateway:Plans:basic:MonthlyQuota=1000000000 --Logging:LogLevel:Default=Warning) > "$logs/gateway-$i.log" 2>&1 &

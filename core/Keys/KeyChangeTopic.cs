@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Azure.Identity;
 using Azure.Messaging.ServiceBus;
 using Azure.Messaging.ServiceBus.Administration;
@@ -15,8 +16,6 @@ namespace Gateway.Core.Keys;
 public sealed class KeyChangeTopic : IAsyncDisposable
 {
     private const int MaxSubscriptionName = 50;
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     private readonly ServiceBusOptions _options;
 
     public KeyChangeTopic(IOptions<GatewayOptions> options)
@@ -105,7 +104,7 @@ public sealed class KeyChangeTopic : IAsyncDisposable
     /// <summary>The message for a change: ids, kind and time in the body and as properties; never a secret or a hash.</summary>
     public static ServiceBusMessage ToMessage(KeyChange change)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(new KeyChangeBody(change.KeyId, change.CustomerId, change.Reason, change.ChangedAt), Json);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new KeyChangeBody(change.KeyId, change.CustomerId, change.Reason, change.ChangedAt), KeyChangeJson.Default.KeyChangeBody);
         var message = new ServiceBusMessage(body)
         {
             MessageId = change.MessageId,
@@ -122,7 +121,7 @@ public sealed class KeyChangeTopic : IAsyncDisposable
     {
         try
         {
-            var body = JsonSerializer.Deserialize<KeyChangeBody>(message.Body.ToMemory().Span, Json);
+            var body = JsonSerializer.Deserialize(message.Body.ToMemory().Span, KeyChangeJson.Default.KeyChangeBody);
             return body is { KeyId: { } keyId, CustomerId: { } customerId, Reason: { } reason } && ApiKeyFormat.IsKeyId(keyId)
                 ? new KeyChange(keyId, customerId, reason, body.ChangedAt)
                 : null;
@@ -139,5 +138,12 @@ public sealed class KeyChangeTopic : IAsyncDisposable
         await Client.DisposeAsync();
     }
 
-    private sealed record KeyChangeBody(string? KeyId, string? CustomerId, string? Reason, DateTimeOffset ChangedAt);
 }
+
+/// <summary>The body of a key-change message (camelCase JSON).</summary>
+internal sealed record KeyChangeBody(string? KeyId, string? CustomerId, string? Reason, DateTimeOffset ChangedAt);
+
+/// <summary>Source-generated: no reflection on the first message an instance receives.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(KeyChangeBody))]
+internal sealed partial class KeyChangeJson : JsonSerializerContext;

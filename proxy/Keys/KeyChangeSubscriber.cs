@@ -40,6 +40,7 @@ public sealed partial class KeyChangeSubscriber(
         processor.ProcessMessageAsync += ApplyAsync;
         processor.ProcessErrorAsync += LogErrorAsync;
         await processor.StartProcessingAsync(stoppingToken);
+        await OpenSenderAsync(stoppingToken);
         try
         {
             await Task.Delay(Timeout.InfiniteTimeSpan, time, stoppingToken);
@@ -70,6 +71,22 @@ public sealed partial class KeyChangeSubscriber(
         }
     }
 
+    /// <summary>
+    /// Opens the topic's send link now (a batch needs the link's size limit), so the first change made through this
+    /// instance's admin port does not pay for the connection and token exchange before it answers. Best effort.
+    /// </summary>
+    private async Task OpenSenderAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            using var batch = await topic.Sender.CreateMessageBatchAsync(stoppingToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogSenderNotOpened(logger, topic.Name, e);
+        }
+    }
+
     private async Task ApplyAsync(ProcessMessageEventArgs args)
     {
         if (KeyChangeTopic.FromMessage(args.Message) is not { } change)
@@ -95,6 +112,9 @@ public sealed partial class KeyChangeSubscriber(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Creating subscription '{Subscription}' on topic '{Topic}' failed; retrying. Key changes reach this instance at its cache refresh meanwhile.")]
     private static partial void LogSubscriptionFailed(ILogger logger, string subscription, string topic, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Opening the send link to topic '{Topic}' at start failed; the first key change published from here opens it.")]
+    private static partial void LogSenderNotOpened(ILogger logger, string topic, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Receiving key changes from '{EntityPath}' failed ({Source}); the processor retries. Key changes reach this instance at its cache refresh meanwhile.")]
     private static partial void LogReceiveFailed(ILogger logger, string entityPath, string source, Exception exception);
