@@ -50,8 +50,24 @@ public static class DeploymentSettings
     /// </summary>
     public const string MeteringInstanceId = "Gateway__Metering__InstanceId";
 
+    /// <summary>
+    /// Optional and deliberately not set in production: each replica then subscribes to the key-changes topic under its
+    /// host name (creating the subscription at start). One fixed value for all replicas would make them compete for
+    /// one subscription's messages, each change reaching one replica only (<see cref="ServiceBusOptions.Subscription"/>).
+    /// </summary>
+    public const string ServiceBusSubscription = "Gateway__ServiceBus__Subscription";
+
     /// <summary>Service Bus namespace host name, reached with managed identity.</summary>
     public const string ServiceBusNamespace = "Gateway__ServiceBus__FullyQualifiedNamespace";
+
+    /// <summary>The key-changes topic both hosts use: the control plane publishes to it, each gateway replica subscribes (<see cref="ServiceBusOptions.Topic"/>).</summary>
+    public const string ServiceBusTopic = "Gateway__ServiceBus__Topic";
+
+    /// <summary>
+    /// Gateway only: how stale a cached key may get while key changes do not arrive (Service Bus unreachable):
+    /// <see cref="KeyOptions.CacheRefresh"/>. Set explicitly because it is a stated bound, not a tuning detail.
+    /// </summary>
+    public const string KeysCacheRefresh = "Gateway__Keys__CacheRefresh";
 
     /// <summary>Control plane only: Stripe secret key; a Key Vault reference.</summary>
     public const string StripeSecretKey = "Gateway__Stripe__SecretKey";
@@ -84,6 +100,8 @@ public static class DeploymentSettings
         ListenDataPort,
         ListenAdminPort,
         ServiceBusNamespace,
+        ServiceBusTopic,
+        KeysCacheRefresh,
         UpstreamAddress,
         ApplicationInsightsConnectionString,
         AzureClientId,
@@ -102,6 +120,7 @@ public static class DeploymentSettings
         SignInEntraCustomerClaim,
         KeysEnvironment,
         ServiceBusNamespace,
+        ServiceBusTopic,
         StripeSecretKey,
         StripeWebhookSecret,
         ApplicationInsightsConnectionString,

@@ -25,6 +25,7 @@ public sealed class GatewayOptions
     [ValidateObjectMembers]
     public MeteringOptions Metering { get; set; } = new();
 
+    [ValidateObjectMembers]
     public ServiceBusOptions ServiceBus { get; set; } = new();
 
     public StripeOptions Stripe { get; set; } = new();
@@ -88,8 +89,9 @@ public sealed class KeyOptions
 
     /// <summary>
     /// How long a verified key is served from memory before it is re-read from storage in the background. Key changes
-    /// are pushed to every instance (in-process, or over Service Bus), so this is only a safety net; each re-read costs
-    /// two storage requests per active key.
+    /// are pushed to every instance (in-process, or over Service Bus), so this is only a safety net: it bounds how long
+    /// an instance serves a changed key when the push does not reach it (Service Bus unreachable, or not configured
+    /// with several instances): at most this plus one storage read. Each re-read costs two storage requests per active key.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Gateway:Keys:CacheRefresh must be between 00:00:01 and 01:00:00.")]
     public TimeSpan CacheRefresh { get; set; } = TimeSpan.FromMinutes(5);
@@ -152,11 +154,51 @@ public sealed class MeteringOptions
     public TimeSpan UnhealthyAfter { get; set; } = TimeSpan.FromSeconds(30);
 }
 
-/// <summary>Where Service Bus is (key changes, compliance flags), reached with DefaultAzureCredential. Unset: single node, in-process notifier.</summary>
+/// <summary>
+/// Where Service Bus is, for key changes (topic <see cref="Topic"/>, one subscription per gateway instance). Unset
+/// (neither <see cref="ConnectionString"/> nor <see cref="FullyQualifiedNamespace"/>): single node, key changes reach
+/// this process's cache in-process only, and other instances learn of them at their next <see cref="KeyOptions.CacheRefresh"/>.
+/// </summary>
 public sealed class ServiceBusOptions
 {
-    /// <summary>Namespace host name, e.g. <c>name.servicebus.windows.net</c>.</summary>
+    /// <summary>Connection string (the test broker, development). Takes precedence over <see cref="FullyQualifiedNamespace"/>.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Namespace host name, e.g. <c>name.servicebus.windows.net</c>, reached with DefaultAzureCredential (production).</summary>
     public string? FullyQualifiedNamespace { get; set; }
+
+    /// <summary>The topic key changes are published to; every gateway instance has its own subscription on it.</summary>
+    [RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]{0,259}$", ErrorMessage = "Gateway:ServiceBus:Topic must be letters, digits, '.', '_' and '-'.")]
+    public string Topic { get; set; } = "key-changes";
+
+    /// <summary>
+    /// This instance's subscription on <see cref="Topic"/>. Unset: the instance's name (<see cref="MeteringOptions.InstanceId"/>,
+    /// else the host name, which is the replica name in Container Apps), made a valid subscription name.
+    /// </summary>
+    [RegularExpression("^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$|^$", ErrorMessage = "Gateway:ServiceBus:Subscription must be 1 to 50 letters, digits, '.', '_' and '-'.")]
+    public string? Subscription { get; set; }
+
+    /// <summary>
+    /// Whether the instance creates its subscription at start when it does not exist (administration API; auto-deleted
+    /// after <see cref="SubscriptionIdleLifetime"/> without a receiver). Unset: yes, except with a connection string
+    /// that has <c>UseDevelopmentEmulator=true</c> (the test broker has no administration API; it creates a
+    /// subscription on its first receive).
+    /// </summary>
+    public bool? CreateSubscription { get; set; }
+
+    /// <summary>How long a created subscription outlives its last receiver (a replica scaled in or crashed); Service Bus minimum 5 min.</summary>
+    [Range(typeof(TimeSpan), "00:05:00", "7.00:00:00", ErrorMessage = "Gateway:ServiceBus:SubscriptionIdleLifetime must be between 00:05:00 and 7.00:00:00.")]
+    public TimeSpan SubscriptionIdleLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The longest an admin call waits for its key change to be sent. Past it (or on any send failure) the change
+    /// stays stored, the call succeeds, and other instances see it by their next cache refresh.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:01:00", ErrorMessage = "Gateway:ServiceBus:PublishTimeout must be between 00:00:00.100 and 00:01:00.")]
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>True when Service Bus is configured: key changes then go to every instance over <see cref="Topic"/>.</summary>
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(ConnectionString) || !string.IsNullOrWhiteSpace(FullyQualifiedNamespace);
 }
 
 /// <summary>Stripe credentials. Unset: billing runs as a dry run.</summary>

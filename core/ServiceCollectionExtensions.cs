@@ -43,7 +43,25 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<UsageReporter>();
         services.AddSingleton<CustomerService>();
         services.AddSingleton<ApiKeyService>();
-        services.TryAddSingleton<IKeyChangePublisher, InProcessKeyChangePublisher>();
+        services.AddKeyChangePublisher(configuration);
         return services;
+    }
+
+    /// <summary>
+    /// Where key changes go: with <c>Gateway:ServiceBus</c> configured, to this process and the <c>key-changes</c>
+    /// topic (every instance); without, to this process only (single node).
+    /// </summary>
+    private static void AddKeyChangePublisher(this IServiceCollection services, IConfiguration configuration)
+    {
+        var serviceBus = configuration.GetSection($"{GatewayOptions.Section}:ServiceBus").Get<ServiceBusOptions>();
+        if (serviceBus?.IsConfigured == true)
+        {
+            services.TryAddSingleton<KeyChangeTopic>();
+            services.TryAddSingleton<IKeyChangePublisher, ServiceBusKeyChangePublisher>();
+        }
+        else
+        {
+            services.TryAddSingleton<IKeyChangePublisher, InProcessKeyChangePublisher>();
+        }
     }
 }

@@ -45,6 +45,9 @@ param tablePrefix string = 'gw'
 @maxLength(8)
 param keysEnvironment string = 'live'
 
+@description('Gateway:Keys:CacheRefresh, a .NET TimeSpan (hh:mm:ss): the longest a replica serves a changed key when the key-changes topic does not reach it (Service Bus unreachable), plus one storage read.')
+param gatewayKeyCacheRefresh string = '00:05:00'
+
 @description('Replication of the table storage account.')
 @allowed([
   'Standard_LRS'
@@ -241,6 +244,8 @@ module gateway 'modules/gateway.bicep' = {
     tablePrefix: tablePrefix
     keysEnvironment: keysEnvironment
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    keyChangesTopic: serviceBus.outputs.keyChangesTopic
+    keyCacheRefresh: gatewayKeyCacheRefresh
     keyVaultUri: keyVault.outputs.uri
     adminTokenSecretName: secretNames.adminToken
     signInSigningKeySecretName: secretNames.signInSigningKey
@@ -266,6 +271,7 @@ module functions 'modules/functions.bicep' = {
     tablePrefix: tablePrefix
     keysEnvironment: keysEnvironment
     serviceBusNamespace: serviceBus.outputs.fullyQualifiedNamespace
+    keyChangesTopic: serviceBus.outputs.keyChangesTopic
     keyVaultName: keyVault.outputs.name
     secretNames: secretNames
     entraSignIn: entraSignIn

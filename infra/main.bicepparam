@@ -11,6 +11,7 @@ param gatewayMinReplicas = int(readEnvironmentVariable('GATEWAY_MIN_REPLICAS', '
 param gatewayMaxReplicas = int(readEnvironmentVariable('GATEWAY_MAX_REPLICAS', '10'))
 param upstreamUrl = readEnvironmentVariable('GATEWAY_UPSTREAM_URL', 'https://upstream.invalid/')
 param keysEnvironment = readEnvironmentVariable('GATEWAY_KEYS_ENVIRONMENT', 'live')
+param gatewayKeyCacheRefresh = readEnvironmentVariable('GATEWAY_KEY_CACHE_REFRESH', '00:05:00')
 param deployPortal = bool(readEnvironmentVariable('DEPLOY_PORTAL', 'false'))
 
 // Entra ID sign-in of the admin API (both hosts); authority and audience unset leave it off.

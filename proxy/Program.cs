@@ -42,6 +42,7 @@ namespace Gateway.Proxy
             builder.Services.AddGatewayCore(builder.Configuration);
             builder.Services.AddGatewayProblems();
             builder.Services.AddApiKeysAndMetering();
+            builder.Services.AddKeyChangeSubscription(builder.Configuration);
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
             builder.Services.AddRotationOverlapSweepService();

@@ -32,8 +32,18 @@ public sealed record ApiKeyRecord(
     public bool IsLive(DateTimeOffset now) => Status != ApiKeyStatus.Revoked && !(ExpiresAt <= now);
 }
 
-/// <summary>What changed about a key, published to every gateway instance so caches drop stale entries.</summary>
-public sealed record KeyChange(string KeyId, string CustomerId, string Reason);
+/// <summary>
+/// What changed about a key, announced to every gateway instance so caches drop stale entries. It names the key and
+/// the kind of change only: no status, plan or secret travels with it, because an instance that receives it only
+/// re-reads the key from storage (so a late or repeated announcement can never bring back an older state).
+/// <see cref="ChangedAt"/> is when the control plane stored the change; with <see cref="KeyId"/> and
+/// <see cref="Reason"/> it identifies the change (<see cref="MessageId"/>, for Service Bus duplicate detection).
+/// </summary>
+public sealed record KeyChange(string KeyId, string CustomerId, string Reason, DateTimeOffset ChangedAt)
+{
+    /// <summary>The same for every send of one change (a retried publish is dropped as a duplicate), distinct across changes.</summary>
+    public string MessageId => $"{KeyId}/{Reason}/{ChangedAt.UtcTicks}";
+}
 
 /// <summary>
 /// Receives key changes (in-process in single-node mode, from Service Bus past one machine). A change must be
@@ -63,4 +73,15 @@ public sealed class InProcessKeyChangePublisher(IEnumerable<IKeyChangeSink> sink
 
         return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>The kinds of <see cref="KeyChange"/>: what the control plane did to the key.</summary>
+public static class KeyChangeReasons
+{
+    public const string Revoked = "revoked";
+    public const string Suspended = "suspended";
+    public const string Reactivated = "reactivated";
+    public const string PlanChanged = "plan-changed";
+    public const string Rotated = "rotated";
+    public const string Renamed = "renamed";
 }

@@ -96,7 +96,7 @@ public sealed class ApiKeyService(
         {
             foreach (var key in issued)
             {
-                await keys.SetStatusAsync(key.Record.Id, ApiKeyStatus.Revoked, time.GetUtcNow(), cancellationToken);
+                await RevokeUnownedAsync(key.Record, cancellationToken);
             }
 
             return ApiProblem.NotFound("Customer", customerId!);
@@ -122,11 +122,20 @@ public sealed class ApiKeyService(
         // does not keep a live key. The key is revoked and the caller told the customer is gone.
         if (await customers.FindAsync(customerId, cancellationToken) is null)
         {
-            await keys.SetStatusAsync(issued.Record.Id, ApiKeyStatus.Revoked, time.GetUtcNow(), cancellationToken);
+            await RevokeUnownedAsync(issued.Record, cancellationToken);
             return ApiProblem.NotFound("Customer", customerId);
         }
 
         return issued;
+    }
+
+    /// <summary>Revokes a key just written for a customer deleted meanwhile, and announces it.</summary>
+    private async Task RevokeUnownedAsync(ApiKeyRecord key, CancellationToken cancellationToken)
+    {
+        if (await keys.SetStatusAsync(key.Id, ApiKeyStatus.Revoked, time.GetUtcNow(), cancellationToken) is { } revoked)
+        {
+            await publisher.PublishAsync(new KeyChange(key.Id, key.CustomerId, KeyChangeReasons.Revoked, revoked.StatusChangedAt ?? time.GetUtcNow()), cancellationToken);
+        }
     }
 
     public async Task<Outcome<IReadOnlyList<ApiKeyRecord>>> ListAsync(string? customerId, CancellationToken cancellationToken)
@@ -151,15 +160,15 @@ public sealed class ApiKeyService(
             : ApiProblem.NotFound("Key", keyId);
 
     public Task<Outcome<ApiKeyRecord>> RevokeAsync(string keyId, CancellationToken cancellationToken) =>
-        SetStatusAsync(keyId, ApiKeyStatus.Revoked, "revoked", cancellationToken);
+        SetStatusAsync(keyId, ApiKeyStatus.Revoked, KeyChangeReasons.Revoked, cancellationToken);
 
     public Task<Outcome<ApiKeyRecord>> SuspendAsync(string keyId, CancellationToken cancellationToken) =>
-        SetStatusAsync(keyId, ApiKeyStatus.Suspended, "suspended", cancellationToken);
+        SetStatusAsync(keyId, ApiKeyStatus.Suspended, KeyChangeReasons.Suspended, cancellationToken);
 
     public Task<Outcome<ApiKeyRecord>> ReactivateAsync(string keyId, CancellationToken cancellationToken) =>
-        SetStatusAsync(keyId, ApiKeyStatus.Active, "reactivated", cancellationToken);
+        SetStatusAsync(keyId, ApiKeyStatus.Active, KeyChangeReasons.Reactivated, cancellationToken);
 
-    /// <summary>Gives a key a new name (the holder's label; the data plane does not read it).</summary>
+    /// <summary>Gives a key a new name (the holder's label; the data plane does not read it, but the change is announced).</summary>
     public async Task<Outcome<ApiKeyRecord>> RenameAsync(string keyId, string? name, CancellationToken cancellationToken)
     {
         if (InputRules.Name("name", name) is { } invalid)
@@ -168,7 +177,14 @@ public sealed class ApiKeyService(
         }
 
         var renamed = ApiKeyFormat.IsKeyId(keyId) ? await keys.ChangeAsync(keyId, k => k with { Name = name!.Trim() }, cancellationToken) : null;
-        return renamed is null ? ApiProblem.NotFound("Key", keyId) : renamed;
+        if (renamed is null)
+        {
+            return ApiProblem.NotFound("Key", keyId);
+        }
+
+        // The data plane does not read the name, but the cached record is the key's record: announced like any change.
+        await publisher.PublishAsync(new KeyChange(keyId, renamed.CustomerId, KeyChangeReasons.Renamed, time.GetUtcNow()), cancellationToken);
+        return renamed;
     }
 
     /// <summary>Moves a key that is not revoked to another plan, and tells the gateways (a key change, as revoking does).</summary>
@@ -192,7 +208,7 @@ public sealed class ApiKeyService(
             return ApiProblem.Conflict($"Key '{keyId}' is revoked; its plan cannot change.");
         }
 
-        await publisher.PublishAsync(new KeyChange(keyId, changed.CustomerId, "plan-changed"), cancellationToken);
+        await publisher.PublishAsync(new KeyChange(keyId, changed.CustomerId, KeyChangeReasons.PlanChanged, time.GetUtcNow()), cancellationToken);
         return changed;
     }
 
@@ -228,7 +244,7 @@ public sealed class ApiKeyService(
             return ApiProblem.NotFound("Key", keyId);
         }
 
-        await publisher.PublishAsync(new KeyChange(keyId, expiring.CustomerId, "rotated"), cancellationToken);
+        await publisher.PublishAsync(new KeyChange(keyId, expiring.CustomerId, KeyChangeReasons.Rotated, time.GetUtcNow()), cancellationToken);
         return new RotatedApiKey(expiring, issued.Value!);
     }
 
@@ -257,7 +273,7 @@ public sealed class ApiKeyService(
                 cancellationToken);
             if (revokedHere && changed is not null)
             {
-                await publisher.PublishAsync(new KeyChange(changed.Id, changed.CustomerId, "revoked"), cancellationToken);
+                await publisher.PublishAsync(new KeyChange(changed.Id, changed.CustomerId, KeyChangeReasons.Revoked, changed.StatusChangedAt ?? now), cancellationToken);
                 revoked.Add(changed);
             }
         }
@@ -279,7 +295,7 @@ public sealed class ApiKeyService(
             return ApiProblem.Conflict($"Key '{keyId}' is {updated.Status.ToString().ToLowerInvariant()} and cannot become {status.ToString().ToLowerInvariant()}.");
         }
 
-        await publisher.PublishAsync(new KeyChange(keyId, updated.CustomerId, reason), cancellationToken);
+        await publisher.PublishAsync(new KeyChange(keyId, updated.CustomerId, reason, updated.StatusChangedAt ?? time.GetUtcNow()), cancellationToken);
         return updated;
     }
 }

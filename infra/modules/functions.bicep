@@ -51,6 +51,9 @@ param keysEnvironment string
 @description('Fully qualified Service Bus namespace.')
 param serviceBusNamespace string
 
+@description('Service Bus topic the control plane publishes key changes to.')
+param keyChangesTopic string
+
 @description('Name of the Key Vault holding the secrets.')
 param keyVaultName string
 
@@ -189,6 +192,7 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
         { name: 'Gateway__Storage__TablePrefix', value: tablePrefix }
         { name: 'Gateway__Keys__Environment', value: keysEnvironment }
         { name: 'Gateway__ServiceBus__FullyQualifiedNamespace', value: serviceBusNamespace }
+        { name: 'Gateway__ServiceBus__Topic', value: keyChangesTopic }
         { name: 'Gateway__Admin__Token', value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.adminToken})' }
         { name: 'Gateway__SignIn__SigningKey', value: '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=${secretNames.signInSigningKey})' }
         { name: 'Gateway__SignIn__Entra__Authority', value: entraSignIn.authority }

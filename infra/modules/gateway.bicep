@@ -52,6 +52,12 @@ param keysEnvironment string
 @description('Fully qualified Service Bus namespace.')
 param serviceBusNamespace string
 
+@description('Service Bus topic of key changes; each replica creates its own subscription on it at start (named after the replica).')
+param keyChangesTopic string
+
+@description('Gateway:Keys:CacheRefresh (hh:mm:ss): how stale a cached key may get while key changes do not arrive.')
+param keyCacheRefresh string
+
 @description('Key Vault URI (with trailing slash).')
 param keyVaultUri string
 
@@ -177,6 +183,9 @@ resource gateway 'Microsoft.App/containerApps@2025-01-01' = {
           probes: empty(image) ? [] : probes
           // Gateway__Metering__InstanceId stays unset: each replica then writes usage under its own host name.
           // One fixed value for all replicas would make them overwrite each other's usage rows.
+          // Gateway__ServiceBus__Subscription stays unset for the same reason: each replica then subscribes to
+          // key-changes under its own host name (the replica name), creating the subscription at start with
+          // auto-delete after an hour idle, so a replica scaled in or replaced leaves nothing behind.
           env: [
             { name: 'Gateway__Storage__TableEndpoint', value: tableEndpoint }
             { name: 'Gateway__Storage__TablePrefix', value: tablePrefix }
@@ -191,6 +200,8 @@ resource gateway 'Microsoft.App/containerApps@2025-01-01' = {
             { name: 'Gateway__Listen__DataPort', value: string(dataPort) }
             { name: 'Gateway__Listen__AdminPort', value: string(adminPort) }
             { name: 'Gateway__ServiceBus__FullyQualifiedNamespace', value: serviceBusNamespace }
+            { name: 'Gateway__ServiceBus__Topic', value: keyChangesTopic }
+            { name: 'Gateway__Keys__CacheRefresh', value: keyCacheRefresh }
             { name: 'ReverseProxy__Clusters__social__Destinations__upstream__Address', value: upstreamAddress }
             { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: applicationInsightsConnectionString }
             { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }

@@ -42,6 +42,20 @@ public static partial class GatewayServices
         return services;
     }
 
+    /// <summary>
+    /// With Service Bus configured (<c>Gateway:ServiceBus</c>), this instance's subscription to the <c>key-changes</c>
+    /// topic, applied to the key cache as messages arrive; without, nothing (single node: changes arrive in-process).
+    /// </summary>
+    public static IServiceCollection AddKeyChangeSubscription(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (configuration.GetSection($"{GatewayOptions.Section}:ServiceBus").Get<ServiceBusOptions>()?.IsConfigured == true)
+        {
+            services.AddHostedService<KeyChangeSubscriber>();
+        }
+
+        return services;
+    }
+
     /// <summary>YARP with routes and clusters from <c>ReverseProxy</c> configuration and the identity transforms.</summary>
     public static IServiceCollection AddGatewayProxy(this IServiceCollection services, IConfiguration configuration)
     {

@@ -32,6 +32,8 @@ public sealed class GatewayMetrics
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MicrosecondsToSeconds });
         KeyCacheCounter = meter.CreateCounter<long>(
             KeyCacheLookups, "{lookup}", "Keys verified from memory (hit) or only after reading storage (miss).");
+        KeyChangesCounter = meter.CreateCounter<long>(
+            KeyChangesReceived, "{change}", "Key changes received over Service Bus and applied to the key cache, by reason (revoked, suspended, ...).");
         FlushHistogram = meter.CreateHistogram(
             FlushDuration, "s", "Time one usage flush took to write the changed cells, by result.",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = MillisecondsToMinutes });
@@ -54,6 +56,8 @@ public sealed class GatewayMetrics
     internal Histogram<double> AdmissionHistogram { get; }
 
     internal Counter<long> KeyCacheCounter { get; }
+
+    internal Counter<long> KeyChangesCounter { get; }
 
     internal Histogram<double> FlushHistogram { get; }
 

@@ -12,6 +12,7 @@ public static class TelemetryNames
     public const string Calls = "gateway.calls";
     public const string AdmissionDuration = "gateway.admission.duration";
     public const string KeyCacheLookups = "gateway.key_cache.lookups";
+    public const string KeyChangesReceived = "gateway.key_changes.received";
     public const string FlushDuration = "gateway.usage.flush.duration";
     public const string RowsWritten = "gateway.usage.rows_written";
     public const string FlushFailures = "gateway.usage.flush.failures";
@@ -30,6 +31,7 @@ public static class TelemetryNames
     public const string CustomerIdTag = "gateway.customer.id";
     public const string KeyCacheResultTag = "gateway.key_cache.result";
     public const string FlushResultTag = "gateway.flush.result";
+    public const string KeyChangeReasonTag = "gateway.key_change.reason";
 
     /// <summary>Values of <see cref="KeyCacheResultTag"/>: the key was verified from memory, or verifying it waited for storage.</summary>
     public const string Hit = "hit";
