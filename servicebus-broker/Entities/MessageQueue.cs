@@ -217,7 +217,11 @@ public sealed class MessageQueue
                 receiver.CompleteDrain();
             }
 
-            Volatile.Write(ref _pumping, 0);
+            // A full fence between giving up the pump and reading the request flag: with a plain release write the
+            // read could pass the write (store-load reordering), a concurrent Pump() would still see _pumping = 1
+            // and leave its request to this pass, and this pass would return having read no request: a lost
+            // wakeup, seen as a drain never answered (the client's close timing out after 10 s).
+            Interlocked.Exchange(ref _pumping, 0);
             if (Volatile.Read(ref _pumpRequested) == 0 || Interlocked.CompareExchange(ref _pumping, 1, 0) != 0)
             {
                 return;
