@@ -30,7 +30,7 @@ public static class KeysApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         api.MapGet("/keys", ListKeys)
             .WithName(nameof(ListKeys))
-            .WithSummary("List a customer's keys")
+            .WithSummary("List a customer's keys in id order; paged by continuation token (limit 1-1000, default 100)")
             .RequireAuthorization(ControlPlanePolicies.AnyRole)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -109,15 +109,17 @@ public static class KeysApi
         return TypedResults.Created($"/admin/v1/keys/{record.Id}", KeyView.Of(record, issued.Value.Key));
     }
 
-    public static async Task<Results<Ok<List<KeyView>>, ProblemHttpResult>> ListKeys(string? customerId, ClaimsPrincipal user, ApiKeyService keys, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<KeyPageView>, ProblemHttpResult>> ListKeys([AsParameters] KeyQuery query, ClaimsPrincipal user, ApiKeyService keys, CancellationToken cancellationToken)
     {
-        if (Hidden(user, customerId) is { } hidden)
+        if (Hidden(user, query.CustomerId) is { } hidden)
         {
             return ProblemResults.From(hidden);
         }
 
-        var listed = await keys.ListAsync(customerId, cancellationToken);
-        return listed.Succeeded ? TypedResults.Ok(listed.Value!.Select(k => KeyView.Of(k)).ToList()) : ProblemResults.From(listed.Problem!);
+        var listed = await keys.ListAsync(query.CustomerId, query.ContinuationToken, query.Limit, cancellationToken);
+        return listed.Succeeded
+            ? TypedResults.Ok(new KeyPageView([.. listed.Value!.Items.Select(k => KeyView.Of(k))], listed.Value.ContinuationToken))
+            : ProblemResults.From(listed.Problem!);
     }
 
     public static async Task<Results<Ok<KeyView>, ProblemHttpResult>> GetKey(string id, ClaimsPrincipal user, ApiKeyService keys, CancellationToken cancellationToken)

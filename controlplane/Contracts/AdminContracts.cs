@@ -22,6 +22,18 @@ public sealed record CustomerQuery(
     public static CustomerQuery Of(Microsoft.AspNetCore.Http.IQueryCollection query) => new(query["search"], query["continuationToken"], query["limit"]);
 }
 
+/// <summary>The query of <c>GET /admin/v1/keys</c>, as sent.</summary>
+public sealed record KeyQuery(
+    [FromQuery(Name = "customerId")] string? CustomerId,
+    [FromQuery(Name = "continuationToken")] string? ContinuationToken,
+    [FromQuery(Name = "limit")] string? Limit)
+{
+    public static KeyQuery Of(Microsoft.AspNetCore.Http.IQueryCollection query) => new(query["customerId"], query["continuationToken"], query["limit"]);
+}
+
+/// <summary>A page of <c>GET /admin/v1/keys</c>: keys in id order; <c>continuationToken</c> asks for the next page (null: the last).</summary>
+public sealed record KeyPageView(IReadOnlyList<KeyView> Items, string? ContinuationToken);
+
 /// <summary>Body of <c>POST /admin/v1/keys</c>.</summary>
 public sealed record CreateKeyRequest(string? CustomerId, string? Plan, string? Name = null);
 

@@ -85,3 +85,6 @@ public static class KeyChangeReasons
     public const string Rotated = "rotated";
     public const string Renamed = "renamed";
 }
+
+/// <summary>A page of a customer's keys in id order; <see cref="ContinuationToken"/> asks for the next one (null: the last page).</summary>
+public sealed record KeyPage(IReadOnlyList<ApiKeyRecord> Items, string? ContinuationToken);

@@ -138,11 +138,27 @@ public sealed class ApiKeyService(
         }
     }
 
-    public async Task<Outcome<IReadOnlyList<ApiKeyRecord>>> ListAsync(string? customerId, CancellationToken cancellationToken)
+    /// <summary>The page size of <see cref="ListAsync"/> when none is asked for, and the largest one allowed.</summary>
+    public const int DefaultPageSize = 100, MaxPageSize = 1_000;
+
+    /// <summary>A page of a customer's keys in id order; <paramref name="continuationToken"/> is the previous page's.</summary>
+    public async Task<Outcome<KeyPage>> ListAsync(string? customerId, string? continuationToken, string? limit, CancellationToken cancellationToken)
     {
         if (InputRules.CustomerId("customerId", customerId) is { } invalid)
         {
             return invalid;
+        }
+
+        var pageSize = DefaultPageSize;
+        if (limit is not null && (!int.TryParse(limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out pageSize) || pageSize is < 1 or > MaxPageSize))
+        {
+            return ApiProblem.Invalid("limit", $"must be a whole number from 1 to {MaxPageSize}.");
+        }
+
+        var after = string.IsNullOrEmpty(continuationToken) ? null : continuationToken;
+        if (after is not null && !ApiKeyFormat.IsKeyId(after))
+        {
+            return ApiProblem.Invalid("continuationToken", "is not a token this API answered; start again without it.");
         }
 
         if (await customers.FindAsync(customerId!, cancellationToken) is null)
@@ -150,7 +166,7 @@ public sealed class ApiKeyService(
             return ApiProblem.NotFound("Customer", customerId!);
         }
 
-        return new Outcome<IReadOnlyList<ApiKeyRecord>>(await keys.ListByCustomerAsync(customerId!, cancellationToken), null);
+        return await keys.ListPageByCustomerAsync(customerId!, after, pageSize, cancellationToken);
     }
 
     /// <summary>A key by id; an id that is not of the shape key ids have names no key (404, no lookup).</summary>

@@ -22,6 +22,14 @@ public interface IApiKeyStore
 
     Task<IReadOnlyList<ApiKeyRecord>> ListByCustomerAsync(string customerId, CancellationToken cancellationToken);
 
+    /// <summary>Up to <paramref name="pageSize"/> of a customer's keys in id order, after <paramref name="afterKeyId"/>; the token is the last id when more follow.</summary>
+    async Task<KeyPage> ListPageByCustomerAsync(string customerId, string? afterKeyId, int pageSize, CancellationToken cancellationToken)
+    {
+        var all = (await ListByCustomerAsync(customerId, cancellationToken)).OrderBy(k => k.Id, StringComparer.Ordinal)
+            .Where(k => afterKeyId is null || string.CompareOrdinal(k.Id, afterKeyId) > 0).Take(pageSize + 1).ToList();
+        return all.Count > pageSize ? new KeyPage(all[..pageSize], all[pageSize - 1].Id) : new KeyPage(all, null);
+    }
+
     Task<ApiKeyRecord?> SetStatusAsync(string keyId, ApiKeyStatus status, DateTimeOffset at, CancellationToken cancellationToken);
 
     /// <summary>
@@ -117,6 +125,32 @@ public sealed class TableApiKeyStore(GatewayTables tables) : IApiKeyStore
                 throw;
             }
         }
+    }
+
+    /// <summary>One page of the customer's index rows (in key-id order, as storage keeps them), then the records, read 16 at a time.</summary>
+    public async Task<KeyPage> ListPageByCustomerAsync(string customerId, string? afterKeyId, int pageSize, CancellationToken cancellationToken)
+    {
+        var filter = afterKeyId is null
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {customerId}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {customerId} and RowKey gt {afterKeyId}");
+        var ids = new List<string>(pageSize + 1);
+        await foreach (var row in tables.ApiKeysByCustomer.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(pageSize + 1, 1000), select: ["RowKey"], cancellationToken: cancellationToken))
+        {
+            ids.Add(row.RowKey);
+            if (ids.Count > pageSize)
+            {
+                break;
+            }
+        }
+
+        var more = ids.Count > pageSize;
+        var page = more ? ids[..pageSize] : ids;
+        var records = new ApiKeyRecord?[page.Count];
+        await Parallel.ForAsync(0, page.Count, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (i, ct) =>
+            records[i] = await FindAsync(page[i], ct));
+
+        // An index row without a record (a write that stopped halfway) is skipped; the token still moves past it.
+        return new KeyPage([.. records.OfType<ApiKeyRecord>()], more ? page[^1] : null);
     }
 
     public async Task<IReadOnlyList<ApiKeyRecord>> ListByCustomerAsync(string customerId, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using Gateway.ControlPlane.Apis;
+using Gateway.ControlPlane.Contracts;
 using Gateway.ControlPlane.Security;
 using Gateway.Core.Keys;
 using Microsoft.AspNetCore.Http;
@@ -11,5 +12,5 @@ public sealed class ListKeysFunction(ApiKeyService keys)
 {
     [Function(nameof(KeysApi.ListKeys))]
     public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "admin/v1/keys")] HttpRequest request) =>
-        AdminFunction.RunAsync(request, ControlPlanePolicies.AnyRole, () => KeysApi.ListKeys(request.Query["customerId"], request.HttpContext.User, keys, request.HttpContext.RequestAborted));
+        AdminFunction.RunAsync(request, ControlPlanePolicies.AnyRole, () => KeysApi.ListKeys(KeyQuery.Of(request.Query), request.HttpContext.User, keys, request.HttpContext.RequestAborted));
 }

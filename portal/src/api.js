@@ -51,6 +51,21 @@ export async function call(method, path, { query, body } = {}) {
 }
 
 export const get = (path, query) => call('GET', path, { query });
+
+/**
+ * Every item of a paged list ({items, continuationToken}), following the tokens, at most `max` items (the pages a
+ * person can use; a customer with more keys than that is listed in part).
+ */
+export async function getAll(path, query, max = 5000) {
+  const items = [];
+  let continuationToken;
+  do {
+    const page = await get(path, { ...query, limit: 1000, continuationToken });
+    items.push(...page.items);
+    continuationToken = page.continuationToken;
+  } while (continuationToken && items.length < max);
+  return items;
+}
 export const post = (path, body) => call('POST', path, { body: body ?? {} });
 export const put = (path, body) => call('PUT', path, { body });
 export const del = (path) => call('DELETE', path);

@@ -1,6 +1,6 @@
 // One customer: details, keys with quota bars and (admin) actions, this month's usage by day.
 import { html } from 'lit-html';
-import { get, post } from '../api.js';
+import { get, getAll, post } from '../api.js';
 import { currentMonth, time } from '../format.js';
 import { issueForm, keysTable, usedThisMonth } from '../keys.js';
 import { dailyChart, drawDailyChart, loading, notFound, problem, secretReveal, usageTotals } from '../ui.js';
@@ -20,7 +20,7 @@ export function customer(ctx) {
     }
     try {
       [state.keys, state.plans, state.report] = await Promise.all([
-        get('/keys', { customerId: id }),
+        getAll('/keys', { customerId: id }),
         get('/plans'),
         get('/usage', { customerId: id, from: month.from, to: month.to, granularity: 'day' }),
       ]);

@@ -1,6 +1,6 @@
 // How to call the API: base URL, both header styles, a curl example with the key's display prefix, the problem types.
 import { html } from 'lit-html';
-import { get } from '../api.js';
+import { get, getAll } from '../api.js';
 import { empty, loading, problem } from '../ui.js';
 
 const problems = [
@@ -22,7 +22,7 @@ export function guide(ctx) {
   const state = { keys: null, error: null };
   const dataPlane = `${window.location.protocol}//${window.location.hostname}:8080`;
   const load = async () => {
-    try { state.keys = await get('/keys', { customerId: ctx.session.customerId }); } catch (e) { state.error = e; state.keys = []; }
+    try { state.keys = await getAll('/keys', { customerId: ctx.session.customerId }); } catch (e) { state.error = e; state.keys = []; }
     if (ctx.alive()) draw();
   };
   const draw = () => {

@@ -1,6 +1,6 @@
 // A developer's own keys: issue within the plan's limit, rotate, revoke.
 import { html } from 'lit-html';
-import { get, post } from '../api.js';
+import { get, getAll, post } from '../api.js';
 import { currentMonth, now } from '../format.js';
 import { issueForm, keysTable, usedThisMonth } from '../keys.js';
 import { loading, problem, secretReveal } from '../ui.js';
@@ -10,7 +10,7 @@ export function myKeys(ctx) {
   const state = { customer: null, keys: null, plans: [], used: new Map(), error: null, secret: null, message: '', busy: false };
   const load = async () => {
     try {
-      [state.customer, state.keys, state.plans] = await Promise.all([get(`/customers/${id}`), get('/keys', { customerId: id }), get('/plans')]);
+      [state.customer, state.keys, state.plans] = await Promise.all([get(`/customers/${id}`), getAll('/keys', { customerId: id }), get('/plans')]);
       state.used = await usedThisMonth(get, id, state.keys, currentMonth());
     } catch (e) { state.error = e; state.keys ??= []; }
     if (ctx.alive()) draw();

@@ -1,6 +1,6 @@
 // A developer's usage against the monthly quota, per key, a daily chart, and what the rate limit is.
 import { html } from 'lit-html';
-import { get } from '../api.js';
+import { get, getAll } from '../api.js';
 import { count, currentMonth } from '../format.js';
 import { usedThisMonth } from '../keys.js';
 import { dailyChart, drawDailyChart, empty, loading, problem, quotaBar, usageTotals } from '../ui.js';
@@ -12,7 +12,7 @@ export function myUsage(ctx) {
   const load = async () => {
     try {
       [state.keys, state.plans, state.report] = await Promise.all([
-        get('/keys', { customerId: id }), get('/plans'), get('/usage', { customerId: id, from: month.from, to: month.to, granularity: 'day' })]);
+        getAll('/keys', { customerId: id }), get('/plans'), get('/usage', { customerId: id, from: month.from, to: month.to, granularity: 'day' })]);
       state.used = await usedThisMonth(get, id, state.keys, month);
     } catch (e) { state.error = e; state.keys ??= []; }
     if (ctx.alive()) draw();

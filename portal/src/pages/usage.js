@@ -1,7 +1,7 @@
 // Usage explorer (admin, compliance; read-only): every customer's calls over a period, then one customer's calls per
 // day by route group, billable against rejected, and its keys' quota this month.
 import { html } from 'lit-html';
-import { get } from '../api.js';
+import { get, getAll } from '../api.js';
 import { count, currentMonth, now, utcDay } from '../format.js';
 import { usedThisMonth } from '../keys.js';
 import { dailyChart, drawDailyChart, empty, loading, problem, quotaBar, usageTotals } from '../ui.js';
@@ -30,7 +30,7 @@ export function usage(ctx) {
         const month = currentMonth();
         [state.report, state.keys, state.plans] = await Promise.all([
           get('/usage', { customerId: state.customerId, from, to, granularity: 'day' }),
-          get('/keys', { customerId: state.customerId }), get('/plans'),
+          getAll('/keys', { customerId: state.customerId }), get('/plans'),
         ]);
         state.used = await usedThisMonth(get, state.customerId, state.keys, month);
       } else {

@@ -246,7 +246,7 @@ public sealed class AdminInputTests(Azurite azurite) : SharedGatewayTest(azurite
 
         await AssertInvalidAsync(response, "plan");
         Assert.Equal(writes, _storage.Writes);
-        Assert.Empty((await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}")).EnumerateArray());
+        Assert.Empty((await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}")).GetProperty("items").EnumerateArray());
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public sealed class BulkKeysTests(Azurite azurite) : SharedGatewayTest(azurite)
 
         using var response = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys/bulk", new { customerId = customer, plan = "open", count = 250, name = "fleet" });
         var issued = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray().ToList();
-        var listed = (await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}")).EnumerateArray()
+        var listed = (await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}&limit=1000")).GetProperty("items").EnumerateArray()
             .Select(k => k.GetProperty("id").GetString()).ToHashSet();
         var sample = new[] { issued[0], issued[124], issued[249] };
         var statuses = new List<HttpStatusCode>();
@@ -58,7 +58,45 @@ public sealed class BulkKeysTests(Azurite azurite) : SharedGatewayTest(azurite)
 
         var problem = await Problems.AssertAsync(response, 400, "urn:gateway:problem:invalid-request");
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
-        Assert.Empty((await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}")).EnumerateArray());
+        Assert.Empty((await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}&limit=1000")).GetProperty("items").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task ListKeys_OfMoreKeysThanAPage_PagesByContinuationToken_InIdOrder_EachKeyOnce()
+    {
+        var customer = await Gateway.CreateCustomerAsync("Many Keys Ltd");
+        using var issued = await Gateway.Admin.PostAsJsonAsync("admin/v1/keys/bulk", new { customerId = customer, plan = "open", count = 250 });
+        var issuedIds = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items").EnumerateArray().Select(k => k.GetProperty("id").GetString()!).ToList();
+
+        var pages = new List<List<string>>();
+        string? token = null;
+        do
+        {
+            var page = await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}&limit=100{(token is null ? "" : $"&continuationToken={token}")}");
+            pages.Add([.. page.GetProperty("items").EnumerateArray().Select(k => k.GetProperty("id").GetString()!)]);
+            token = page.GetProperty("continuationToken").GetString();
+        }
+        while (token is not null && pages.Count < 10);
+        var byDefault = await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}");
+
+        Assert.Equal([100, 100, 50], pages.Select(p => p.Count));
+        Assert.Equal(issuedIds.Order(StringComparer.Ordinal), pages.SelectMany(p => p));
+        Assert.Equal(100, byDefault.GetProperty("items").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("limit=0", "limit")]
+    [InlineData("limit=1001", "limit")]
+    [InlineData("limit=ten", "limit")]
+    [InlineData("continuationToken=not-a-key-id", "continuationToken")]
+    public async Task ListKeys_WithBadPaging_Returns400NamingTheField(string paging, string field)
+    {
+        var customer = await Gateway.CreateCustomerAsync("Paging Ltd");
+
+        using var response = await Gateway.Admin.GetAsync($"admin/v1/keys?customerId={customer}&{paging}");
+
+        var problem = await Problems.AssertAsync(response, 400, "urn:gateway:problem:invalid-request");
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
     }
 
     [Fact]

@@ -157,7 +157,7 @@ public sealed class KeyLifecycleTests(Azurite azurite) : SharedGatewayTest(azuri
         Assert.Equal(HttpStatusCode.Created, otherPlan.StatusCode);
         Assert.Equal(HttpStatusCode.Created, byAdmin.StatusCode);
         await Problems.AssertAsync(afterRevoking, 409, "urn:gateway:problem:conflict");
-        Assert.Equal(4, (await gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}")).GetArrayLength());
+        Assert.Equal(4, (await gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}")).GetProperty("items").GetArrayLength());
     }
 
     private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");

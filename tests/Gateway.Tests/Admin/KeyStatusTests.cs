@@ -19,7 +19,7 @@ public sealed class KeyStatusTests(Azurite azurite) : SharedGatewayTest(azurite)
 
         await Problems.AssertAsync(change, 409, "urn:gateway:problem:conflict");
         var listed = JsonDocument.Parse(await Gateway.Admin.GetStringAsync($"admin/v1/keys?customerId={customer}")).RootElement;
-        Assert.Equal("revoked", Assert.Single(listed.EnumerateArray()).GetProperty("status").GetString());
+        Assert.Equal("revoked", Assert.Single(listed.GetProperty("items").EnumerateArray()).GetProperty("status").GetString());
         using var call = await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key));
         await Problems.AssertAsync(call, 401, "urn:gateway:problem:revoked-api-key");
         Assert.Empty(Upstream.Received);

@@ -71,7 +71,7 @@ public sealed partial class RunScriptTests(ITestOutputHelper log) : IAsyncLifeti
         }
 
         var keys = await second.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={customer}");
-        var stored = Assert.Single(keys.EnumerateArray());
+        var stored = Assert.Single(keys.GetProperty("items").EnumerateArray());
         Assert.Equal(keyId, stored.GetProperty("id").GetString());
         Assert.Equal("active", stored.GetProperty("status").GetString());
 

@@ -129,7 +129,7 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
         await OpenAsync(page, "#/guide", "Calling the API");
         var curl = await page.GetByTestId("curl").InnerTextAsync();
         var myKeys = await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={mine}");
-        Assert.Contains(myKeys.EnumerateArray(), k => curl.Contains($"Bearer {k.GetProperty("displayPrefix").GetString()}", StringComparison.Ordinal));
+        Assert.Contains(myKeys.GetProperty("items").EnumerateArray(), k => curl.Contains($"Bearer {k.GetProperty("displayPrefix").GetString()}", StringComparison.Ordinal));
         Assert.DoesNotContain(otherPrefix, curl, StringComparison.Ordinal);
         await ShotAsync(page, "developer-guide");
 
