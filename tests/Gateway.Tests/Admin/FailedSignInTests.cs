@@ -104,6 +104,29 @@ public sealed class FailedSignInTests(Azurite azurite) : GatewayTest(azurite)
         }
     }
 
+    [Fact]
+    public async Task FailedSignIns_AllAtOnce_EachTakesOnePermit_SoTheLimitHoldsExactly()
+    {
+        // The ordering rule: concurrent failures never lose a charge. Exactly the limit's worth of failures, released
+        // together, all get checked (401: none finds the permits gone before its own was taken), and the next attempt
+        // finds none left (429). A lost charge would let it through.
+        const int Concurrent = 40;
+        await using var gateway = await StartGatewayAsync(s => s["Gateway:SignIn:FailedSignInsPerMinute"] = $"{Concurrent}");
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = Enumerable.Range(0, Concurrent).Select(async i =>
+        {
+            await start.Task;
+            return await StatusAsync(gateway, $"guessed-admin-token-{i:D3}");
+        }).ToList();
+
+        start.SetResult();
+        var statuses = await Task.WhenAll(attempts);
+        using var next = await SendAsync(gateway, "guessed-admin-token-next");
+
+        Assert.All(statuses, s => Assert.Equal(401, s));
+        await Problems.AssertAsync(next, 429, "urn:gateway:problem:too-many-sign-ins");
+    }
+
     private static async Task<int> StatusAsync(TestGateway gateway, string? token)
     {
         using var response = await SendAsync(gateway, token);
