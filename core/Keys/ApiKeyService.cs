@@ -26,21 +26,13 @@ public sealed class ApiKeyService(
     /// <param name="maxLiveKeys">For a developer: refuse (409) when the customer already holds the plan's <see cref="Plan.MaxKeys"/> live keys on it.</param>
     public async Task<Outcome<IssuedApiKey>> IssueAsync(string? customerId, string? plan, CancellationToken cancellationToken, string? name = null, bool maxLiveKeys = false)
     {
-        if ((InputRules.CustomerId("customerId", customerId) ?? (name is null ? null : InputRules.Name("name", name))) is { } invalid)
+        var checkedPlan = await CheckIssueAsync(customerId, plan, name, cancellationToken);
+        if (!checkedPlan.Succeeded)
         {
-            return invalid;
+            return checkedPlan.Problem!;
         }
 
-        if (!plans.TryGet(plan, out var found))
-        {
-            return ApiProblem.Invalid("plan", $"must be one of: {string.Join(", ", plans.All.Select(p => p.Name))}.");
-        }
-
-        if (await customers.FindAsync(customerId!, cancellationToken) is null)
-        {
-            return ApiProblem.NotFound("Customer", customerId!);
-        }
-
+        var found = checkedPlan.Value!;
         if (maxLiveKeys)
         {
             var now = time.GetUtcNow();
@@ -65,25 +57,18 @@ public sealed class ApiKeyService(
     /// </summary>
     public async Task<Outcome<IReadOnlyList<IssuedApiKey>>> IssueManyAsync(string? customerId, string? plan, int? count, string? name, CancellationToken cancellationToken)
     {
-        if ((InputRules.CustomerId("customerId", customerId) ?? (name is null ? null : InputRules.Name("name", name))) is { } invalid)
-        {
-            return invalid;
-        }
-
         if (count is not (>= 1 and <= MaxBulkIssue))
         {
             return ApiProblem.Invalid("count", $"is required, from 1 to {MaxBulkIssue}.");
         }
 
-        if (!plans.TryGet(plan, out var found))
+        var checkedPlan = await CheckIssueAsync(customerId, plan, name, cancellationToken);
+        if (!checkedPlan.Succeeded)
         {
-            return ApiProblem.Invalid("plan", $"must be one of: {string.Join(", ", plans.All.Select(p => p.Name))}.");
+            return checkedPlan.Problem!;
         }
 
-        if (await customers.FindAsync(customerId!, cancellationToken) is null)
-        {
-            return ApiProblem.NotFound("Customer", customerId!);
-        }
+        var found = checkedPlan.Value!;
 
         var issued = new List<IssuedApiKey>(count.Value);
         for (var i = 0; i < count; i++)
@@ -103,6 +88,22 @@ public sealed class ApiKeyService(
         }
 
         return new Outcome<IReadOnlyList<IssuedApiKey>>(issued, null);
+    }
+
+    /// <summary>What issuing one key or many checks first: the ids and name as sent, the plan, the customer's existence.</summary>
+    private async Task<Outcome<Plan>> CheckIssueAsync(string? customerId, string? plan, string? name, CancellationToken cancellationToken)
+    {
+        if ((InputRules.CustomerId("customerId", customerId) ?? (name is null ? null : InputRules.Name("name", name))) is { } invalid)
+        {
+            return invalid;
+        }
+
+        if (!plans.TryGet(plan, out var found))
+        {
+            return ApiProblem.Invalid("plan", $"must be one of: {string.Join(", ", plans.All.Select(p => p.Name))}.");
+        }
+
+        return await customers.FindAsync(customerId!, cancellationToken) is null ? ApiProblem.NotFound("Customer", customerId!) : found;
     }
 
     private IssuedApiKey NewKey(string customerId, string plan, string? name)

@@ -11,24 +11,13 @@ public interface IApiKeyStore
 
     Task AddAsync(ApiKeyRecord key, CancellationToken cancellationToken);
 
-    /// <summary>Adds keys of one customer, as <see cref="AddAsync"/> would one by one (the default does exactly that).</summary>
-    async Task AddManyAsync(IReadOnlyList<ApiKeyRecord> keys, CancellationToken cancellationToken)
-    {
-        foreach (var key in keys)
-        {
-            await AddAsync(key, cancellationToken);
-        }
-    }
+    /// <summary>Adds keys of one customer, as <see cref="AddAsync"/> would one by one, in table transactions where storage allows.</summary>
+    Task AddManyAsync(IReadOnlyList<ApiKeyRecord> keys, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<ApiKeyRecord>> ListByCustomerAsync(string customerId, CancellationToken cancellationToken);
 
     /// <summary>Up to <paramref name="pageSize"/> of a customer's keys in id order, after <paramref name="afterKeyId"/>; the token is the last id when more follow.</summary>
-    async Task<KeyPage> ListPageByCustomerAsync(string customerId, string? afterKeyId, int pageSize, CancellationToken cancellationToken)
-    {
-        var all = (await ListByCustomerAsync(customerId, cancellationToken)).OrderBy(k => k.Id, StringComparer.Ordinal)
-            .Where(k => afterKeyId is null || string.CompareOrdinal(k.Id, afterKeyId) > 0).Take(pageSize + 1).ToList();
-        return all.Count > pageSize ? new KeyPage(all[..pageSize], all[pageSize - 1].Id) : new KeyPage(all, null);
-    }
+    Task<KeyPage> ListPageByCustomerAsync(string customerId, string? afterKeyId, int pageSize, CancellationToken cancellationToken);
 
     Task<ApiKeyRecord?> SetStatusAsync(string keyId, ApiKeyStatus status, DateTimeOffset at, CancellationToken cancellationToken);
 

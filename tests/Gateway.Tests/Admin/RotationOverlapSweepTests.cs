@@ -150,6 +150,11 @@ public sealed class RotationOverlapSweepTests(Azurite azurite) : GatewayTest(azu
 
         public IAsyncEnumerable<ApiKeyRecord> ListLapsedAsync(DateTimeOffset until, CancellationToken cancellationToken) => inner.ListLapsedAsync(until, cancellationToken);
 
+        public Task AddManyAsync(IReadOnlyList<ApiKeyRecord> keys, CancellationToken cancellationToken) => inner.AddManyAsync(keys, cancellationToken);
+
+        public Task<KeyPage> ListPageByCustomerAsync(string customerId, string? afterKeyId, int pageSize, CancellationToken cancellationToken) =>
+            inner.ListPageByCustomerAsync(customerId, afterKeyId, pageSize, cancellationToken);
+
         public Task<ApiKeyRecord?> ChangeAsync(string keyId, Func<ApiKeyRecord, ApiKeyRecord?> change, CancellationToken cancellationToken)
         {
             var first = true;

@@ -55,6 +55,11 @@ public sealed class PausingApiKeyStore(IApiKeyStore inner) : IApiKeyStore
     public IAsyncEnumerable<ApiKeyRecord> ListLapsedAsync(DateTimeOffset until, CancellationToken cancellationToken) =>
         inner.ListLapsedAsync(until, cancellationToken);
 
+    public Task AddManyAsync(IReadOnlyList<ApiKeyRecord> keys, CancellationToken cancellationToken) => inner.AddManyAsync(keys, cancellationToken);
+
+    public Task<KeyPage> ListPageByCustomerAsync(string customerId, string? afterKeyId, int pageSize, CancellationToken cancellationToken) =>
+        inner.ListPageByCustomerAsync(customerId, afterKeyId, pageSize, cancellationToken);
+
     /// <summary>Held reads of one key id. Once released, later reads pass straight through.</summary>
     public sealed class ReadHold
     {

@@ -101,6 +101,10 @@ public sealed class AdmissionAllocationTests
         public Task<ApiKeyRecord?> ChangeAsync(string keyId, Func<ApiKeyRecord, ApiKeyRecord?> change, CancellationToken cancellationToken) => throw new NotSupportedException();
 
         public IAsyncEnumerable<ApiKeyRecord> ListLapsedAsync(DateTimeOffset until, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task AddManyAsync(IReadOnlyList<ApiKeyRecord> keys, CancellationToken cancellationToken) => throw new NotSupportedException();
+
+        public Task<KeyPage> ListPageByCustomerAsync(string customerId, string? afterKeyId, int pageSize, CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 
     /// <summary>Answers every Table Storage request with an empty result set (the quota baseline read at first sight).</summary>
