@@ -45,6 +45,11 @@ public sealed class BillingOptions
     [Range(typeof(TimeSpan), "01:00:00", "34.00:00:00")]
     public TimeSpan Lookback { get; set; } = TimeSpan.FromDays(3);
 
+    /// <summary>The currency of the plans' prices (ISO 4217, lower case as Stripe writes it).</summary>
+    [Required]
+    [RegularExpression("^[a-z]{3}$")]
+    public string Currency { get; set; } = "usd";
+
     /// <summary>Retries of one meter event by the resilience pipeline after Stripe.net's own, on 429, 5xx and timeouts.</summary>
     [Range(0, 20)]
     public int MaxRetryAttempts { get; set; } = 6;

@@ -81,24 +81,7 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
             return ApiProblem.NotFound("Customer", customerId);
         }
 
-        var fromHour = UsageCalendar.HourOf(from);
-        var toHour = UsageCalendar.HourOf(to.AddTicks(-1)) + 1;
-
-        // The latest cumulative count per (cell, writer): rows from storage, overlaid by this process's memory.
-        var counts = new Dictionary<(UsageCell, string), long>();
-        await foreach (var count in table.ReadHoursAsync(customerId, fromHour, toHour, cancellationToken))
-        {
-            counts[(count.Cell, count.Writer)] = count.Count;
-        }
-
-        foreach (var source in unflushed)
-        {
-            foreach (var count in source.Counts(customerId, fromHour, toHour))
-            {
-                counts[(count.Cell, count.Writer)] = Math.Max(count.Count, counts.GetValueOrDefault((count.Cell, count.Writer)));
-            }
-        }
-
+        var counts = await CountsAsync(customerId, UsageCalendar.HourOf(from), UsageCalendar.HourOf(to.AddTicks(-1)) + 1, cancellationToken);
         var buckets = new Dictionary<(int Start, string RouteGroup, CallOutcome Outcome), long>();
         long total = 0, rejected = 0, gatewayErrors = 0, clientAborted = 0;
         foreach (var ((cell, _), count) in counts)
@@ -139,6 +122,29 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
             .Select(b => new UsageBucket(UsageCalendar.HourStart(b.Key.Start), b.Key.RouteGroup, b.Key.Outcome.Name(), b.Value))
             .ToList();
         return new UsageReport(customerId, keyId, routeGroup, from, to, granularity.ToString().ToLowerInvariant(), total, rejected, gatewayErrors, clientAborted, ordered);
+    }
+
+    /// <summary>
+    /// A customer's calls per cell in hours [fromHour, toHour), exact: the latest cumulative count per cell and writer,
+    /// rows from storage overlaid by this process's memory (never smaller: a flush only ever moves a row up to memory).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<(UsageCell Cell, string Writer), long>> CountsAsync(string customerId, int fromHour, int toHour, CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<(UsageCell, string), long>();
+        await foreach (var count in table.ReadHoursAsync(customerId, fromHour, toHour, cancellationToken))
+        {
+            counts[(count.Cell, count.Writer)] = count.Count;
+        }
+
+        foreach (var source in unflushed)
+        {
+            foreach (var count in source.Counts(customerId, fromHour, toHour))
+            {
+                counts[(count.Cell, count.Writer)] = Math.Max(count.Count, counts.GetValueOrDefault((count.Cell, count.Writer)));
+            }
+        }
+
+        return counts;
     }
 
     /// <summary>An optional route group: absent, or a name of at most <see cref="MaxRouteGroupLength"/> characters without control characters.</summary>

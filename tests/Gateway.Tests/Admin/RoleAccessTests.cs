@@ -46,6 +46,8 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["IssueToken"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["ListAudit"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
         ["RunBillingReport"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["GetInvoicePreview"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
+        ["GetBillingReconciliation"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
 
         // The portal's session (gateway only): who the caller is, for any role; sign-in and sign-out without the portal's
         // CSRF header are refused whoever asks (Portal/PortalSessionTests covers them with it).
@@ -272,6 +274,10 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, "admin/v1/audit");
             case "RunBillingReport":
                 return new(HttpMethod.Post, "admin/v1/billing/report");
+            case "GetInvoicePreview":
+                return new(HttpMethod.Get, $"admin/v1/billing/preview?customerId={customer}");
+            case "GetBillingReconciliation":
+                return new(HttpMethod.Get, $"admin/v1/billing/reconciliation?customerId={customer}");
             case "IssueToken":
                 return Post("admin/v1/tokens", new { role = "compliance" });
             case "GetPortalSession":
