@@ -10,6 +10,7 @@ import { audit } from './pages/audit.js';
 import { myKeys } from './pages/my-keys.js';
 import { myUsage } from './pages/my-usage.js';
 import { guide } from './pages/guide.js';
+import { billing } from './pages/billing.js';
 import { notFound } from './ui.js';
 import { setServerNow } from './format.js';
 
@@ -21,8 +22,10 @@ const pages = [
   { path: /^\/customers\/(?<id>[^/]+)$/, roles: [Admin, Compliance], page: customer },
   { path: /^\/usage$/, roles: [Admin, Compliance], menu: 'Usage', href: '#/usage', page: usage },
   { path: /^\/audit$/, roles: [Admin, Compliance], menu: 'Audit log', href: '#/audit', page: audit },
+  { path: /^\/billing$/, roles: [Admin], menu: 'Billing', href: '#/billing', page: billing },
   { path: /^\/keys$/, roles: [Developer], menu: 'My keys', href: '#/keys', page: myKeys },
   { path: /^\/my-usage$/, roles: [Developer], menu: 'Usage and limits', href: '#/my-usage', page: myUsage },
+  { path: /^\/invoice$/, roles: [Developer], menu: 'Invoice', href: '#/invoice', page: billing },
   { path: /^\/guide$/, roles: [Developer], menu: 'Calling the API', href: '#/guide', page: guide },
 ];
 

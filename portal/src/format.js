@@ -32,3 +32,9 @@ export function currentMonth(at = now()) {
   const end = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1));
   return { from: utcDay(start), to: utcDay(end) };
 }
+
+/** 1234.5, "usd" → "$1,234.50" (in the viewer's locale). */
+export const money = (amount, currency) => new Intl.NumberFormat(undefined, { style: 'currency', currency: (currency ?? 'usd').toUpperCase() }).format(amount ?? 0);
+
+/** The current UTC month as yyyy-mm (the value of an <input type="month">). */
+export const monthOf = (at = now()) => at.toISOString().slice(0, 7);

@@ -177,6 +177,78 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
     }
 
     [Fact]
+    public async Task Admin_SuspendsReactivatesChangesPlanAndRotates_TheGatewayFollowsEachAction()
+    {
+        var customer = await Gateway.CreateCustomerAsync("Lifecycle Ltd");
+        var (keyId, key) = await Gateway.IssueKeyAsync(customer, "open");
+        var page = await NewPageAsync();
+        await SignInAsync(page, TestGateway.AdminToken, "Customers");
+        await OpenAsync(page, $"#/customers/{customer}", "Lifecycle Ltd");
+        var row = page.Locator($"tr[data-key='{keyId}']");
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Suspend" }).ClickAsync();
+        await Assertions.Expect(row.GetByTestId("status")).ToHaveTextAsync("suspended");
+        Assert.Equal((HttpStatusCode.PaymentRequired, "urn:gateway:problem:key-suspended"), await CallAsync("alpha/1", key));
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Reactivate" }).ClickAsync();
+        await Assertions.Expect(row.GetByTestId("status")).ToHaveTextAsync("active");
+        Assert.Equal(HttpStatusCode.OK, (await CallAsync("beta/1", key)).Status);
+
+        // "narrow" covers alpha only: beta is refused at once after the change.
+        await row.GetByRole(AriaRole.Combobox).SelectOptionAsync("narrow");
+        await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync("is now on plan narrow");
+        Assert.Equal((HttpStatusCode.Forbidden, "urn:gateway:problem:route-not-in-plan"), await CallAsync("beta/1", key));
+
+        await row.GetByRole(AriaRole.Button, new() { Name = "Rotate" }).ClickAsync();
+        await page.GetByTestId("confirm").ClickAsync();
+        var successor = (await page.GetByTestId("secret").TextContentAsync())!.Trim();
+        await ShotAsync(page, "admin-key-rotated");
+        Assert.NotEqual(key, successor);
+        Assert.Equal(HttpStatusCode.OK, (await CallAsync("alpha/1", successor)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await CallAsync("alpha/1", key)).Status); // the overlap: both work for now
+        Assert.Empty(PageErrors);
+    }
+
+    [Fact]
+    public async Task Billing_AdminSeesTheInvoicePreviewAndReconciliation_DeveloperOnlyTheirOwnInvoice()
+    {
+        var customer = await Gateway.CreateCustomerAsync("Invoiced Ltd");
+        var (_, key) = await Gateway.IssueKeyAsync(customer, "narrow");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await CallAsync($"alpha/{i}", key)).Status);
+        }
+
+        var page = await NewPageAsync();
+        await SignInAsync(page, TestGateway.AdminToken, "Customers");
+        await OpenAsync(page, "#/billing", "Invoices and reconciliation");
+        await page.GetByLabel("Customer").SelectOptionAsync(customer);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("dry-run")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("preview-totals")).ToContainTextAsync("Billable calls3");
+        await Assertions.Expect(page.GetByTestId("invoice-lines")).ToContainTextAsync("plan, 2030-06");
+        await Assertions.Expect(page.GetByTestId("reconciled")).ToBeVisibleAsync();
+        await ShotAsync(page, "admin-billing");
+
+        var developer = await NewPageAsync();
+        await SignInAsync(developer, await RoleTokenAsync("developer", customer), "My keys");
+        await OpenAsync(developer, "#/invoice", "My invoice");
+        await Assertions.Expect(developer.GetByTestId("preview-totals")).ToContainTextAsync("Billable calls3");
+        Assert.Equal(0, await developer.GetByLabel("Customer").CountAsync());
+        Assert.Equal(0, await developer.GetByTestId("reconciliation-totals").CountAsync());
+        await ShotAsync(developer, "developer-invoice");
+        await OpenAsync(developer, "#/billing", "Not found");
+        Assert.Empty(PageErrors);
+    }
+
+    private async Task<(HttpStatusCode Status, string? Type)> CallAsync(string path, string key)
+    {
+        using var response = await Gateway.Data.SendAsync(TestGateway.Get(path, key));
+        var type = response.IsSuccessStatusCode ? null : (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString();
+        return (response.StatusCode, type);
+    }
+
+    [Fact]
     public async Task EveryPage_ForEveryRole_HasNoSeriousAccessibilityViolations()
     {
         var customer = await Gateway.CreateCustomerAsync("Accessible Ltd");
@@ -184,9 +256,9 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
         (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
         var pages = new (string Token, string Start, (string Hash, string Heading)[] Pages)[]
         {
-            (TestGateway.AdminToken, "Customers", [("#/customers", "Customers"), ($"#/customers/{customer}", "Accessible Ltd"), ("#/usage", "Usage"), ("#/audit", "Audit log")]),
+            (TestGateway.AdminToken, "Customers", [("#/customers", "Customers"), ($"#/customers/{customer}", "Accessible Ltd"), ("#/usage", "Usage"), ("#/audit", "Audit log"), ("#/billing", "Invoices and reconciliation")]),
             (await RoleTokenAsync("compliance"), "Usage", [("#/customers", "Customers"), ("#/usage", "Usage"), ("#/audit", "Audit log")]),
-            (await RoleTokenAsync("developer", customer), "My keys", [("#/keys", "My keys"), ("#/my-usage", "Usage and limits"), ("#/guide", "Calling the API"), ("#/customers", "Not found")]),
+            (await RoleTokenAsync("developer", customer), "My keys", [("#/keys", "My keys"), ("#/my-usage", "Usage and limits"), ("#/guide", "Calling the API"), ("#/invoice", "My invoice"), ("#/customers", "Not found")]),
         };
 
         var violations = new List<string>();
