@@ -7,7 +7,6 @@ using Gateway.Core.Validation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Stripe;
-using Stripe.Billing;
 
 namespace Gateway.Billing.Reconciliation;
 
@@ -105,7 +104,7 @@ public sealed class BillingReconciler(
         else
         {
             var client = services.GetRequiredService<IStripeClient>();
-            meter = await StripeHoursAsync(client, link.StripeCustomerId, month, notes, cancellationToken);
+            meter = await StripeHoursAsync(link.StripeCustomerId, month, notes, cancellationToken);
             amountDue = await StripeAmountDueAsync(client, link.StripeCustomerId, notes, cancellationToken);
         }
 
@@ -132,38 +131,12 @@ public sealed class BillingReconciler(
             differences, preview.Value!, amountDue, notes);
     }
 
-    private async Task<Dictionary<int, long>?> StripeHoursAsync(IStripeClient client, string stripeCustomerId, BillingPeriod month, List<string> notes, CancellationToken cancellationToken)
+    private async Task<Dictionary<int, long>?> StripeHoursAsync(string stripeCustomerId, BillingPeriod month, List<string> notes, CancellationToken cancellationToken)
     {
-        var eventName = options.Value.MeterEventName;
-        Meter? found = null;
-        await foreach (var m in new MeterService(client).ListAutoPagingAsync(new MeterListOptions { Limit = 100 }, cancellationToken: cancellationToken))
+        var hours = await services.GetRequiredService<MeterEventSender>().AcceptedPerHourAsync(stripeCustomerId, month.Start, month.End, cancellationToken);
+        if (hours is null)
         {
-            if (m.EventName == eventName)
-            {
-                found = m;
-                break;
-            }
-        }
-
-        if (found is null)
-        {
-            notes.Add($"Stripe has no meter with the event name '{eventName}' (Gateway:Billing:MeterEventName): nothing can have been accepted.");
-            return [];
-        }
-
-        var hours = new Dictionary<int, long>();
-        var summaries = new MeterEventSummaryService(client).ListAutoPagingAsync(found.Id, new MeterEventSummaryListOptions
-        {
-            Customer = stripeCustomerId,
-            StartTime = month.Start.UtcDateTime,
-            EndTime = month.End.UtcDateTime,
-            ValueGroupingWindow = "hour",
-            Limit = 100,
-        }, cancellationToken: cancellationToken);
-        await foreach (var summary in summaries)
-        {
-            var hour = UsageCalendar.HourOf(new DateTimeOffset(summary.StartTime, TimeSpan.Zero));
-            hours[hour] = hours.GetValueOrDefault(hour) + (long)summary.AggregatedValue;
+            notes.Add($"Stripe's meter with the event name '{options.Value.MeterEventName}' (Gateway:Billing:MeterEventName) could not be read: it does not exist, or Stripe did not answer.");
         }
 
         return hours;

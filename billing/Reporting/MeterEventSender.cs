@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Gateway.Core.Usage;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
@@ -38,13 +39,25 @@ public sealed record Delivery(DeliveryOutcome Outcome, string? Error = null)
 /// </summary>
 public sealed class MeterEventSender
 {
+    /// <summary>
+    /// A pending event older than this is resent only after Stripe's meter summary shows it did not land. Half of
+    /// Stripe's identifier window (about 24 hours, after which a resend is no longer refused as a duplicate): earlier,
+    /// a resend of an event that landed is refused anyway; later, the summary has long settled.
+    /// </summary>
+    public static readonly TimeSpan ConfirmBeforeResendAfter = TimeSpan.FromHours(12);
+
     private readonly MeterEventService _events;
+    private readonly MeterService _meters;
+    private readonly MeterEventSummaryService _summaries;
+    private string? _meterId;
     private readonly ResiliencePipeline _pipeline;
     private readonly string _eventName;
 
     public MeterEventSender(IStripeClient client, IOptions<BillingOptions> options)
     {
         _events = new MeterEventService(client);
+        _meters = new MeterService(client);
+        _summaries = new MeterEventSummaryService(client);
         _eventName = options.Value.MeterEventName;
         // Backoff waits real time (as Stripe.net's own retries and the HTTP timeout do); the job's injected clock only
         // decides which hours are reported.
@@ -93,6 +106,65 @@ public sealed class MeterEventSender
         {
             return new Delivery(DeliveryOutcome.Failed, e.Message);
         }
+    }
+
+    /// <summary>
+    /// What Stripe's meter (the one whose event name is <see cref="BillingOptions.MeterEventName"/>) holds for a
+    /// customer per UTC hour in [from, to), from its hourly event summaries; null when there is no such meter or Stripe
+    /// could not be read (after the pipeline's retries).
+    /// </summary>
+    public async Task<Dictionary<int, long>?> AcceptedPerHourAsync(string stripeCustomerId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _pipeline.ExecuteAsync(async token =>
+            {
+                if (await MeterIdAsync(token) is not { } meterId)
+                {
+                    return null;
+                }
+
+                var hours = new Dictionary<int, long>();
+                var options = new MeterEventSummaryListOptions
+                {
+                    Customer = stripeCustomerId,
+                    StartTime = from.UtcDateTime,
+                    EndTime = to.UtcDateTime,
+                    ValueGroupingWindow = "hour",
+                    Limit = 100,
+                };
+                await foreach (var summary in _summaries.ListAutoPagingAsync(meterId, options, cancellationToken: token))
+                {
+                    var hour = UsageCalendar.HourOf(new DateTimeOffset(summary.StartTime, TimeSpan.Zero));
+                    hours[hour] = hours.GetValueOrDefault(hour) + (long)summary.AggregatedValue;
+                }
+
+                return hours;
+            }, cancellationToken);
+        }
+        catch (Exception e) when (e is StripeException or HttpRequestException or IOException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The meter's id, looked up by event name once and kept (a meter's id never changes; two lookups racing write the same id).</summary>
+    private async Task<string?> MeterIdAsync(CancellationToken cancellationToken)
+    {
+        if (_meterId is { } known)
+        {
+            return known;
+        }
+
+        await foreach (var meter in _meters.ListAutoPagingAsync(new MeterListOptions { Limit = 100 }, cancellationToken: cancellationToken))
+        {
+            if (meter.EventName == _eventName)
+            {
+                return _meterId = meter.Id;
+            }
+        }
+
+        return null;
     }
 
     private static bool IsTransient(StripeException e) =>

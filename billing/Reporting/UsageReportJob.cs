@@ -130,7 +130,9 @@ public sealed partial class UsageReportJob(
             var pending = mark.Pending!;
             var identifier = Identifier(customerId, mark.Hour, pending.Sequence);
             var value = pending.ReportedTo - mark.Reported;
-            var delivery = await sender.SendAsync(new MeterEventToSend(identifier, stripeCustomer, UsageCalendar.HourStart(mark.Hour), value), cancellationToken);
+            var delivery = now - pending.Since >= MeterEventSender.ConfirmBeforeResendAfter
+                ? await DeliverStaleAsync(sender, new MeterEventToSend(identifier, stripeCustomer, UsageCalendar.HourStart(mark.Hour), value), mark, cancellationToken)
+                : await sender.SendAsync(new MeterEventToSend(identifier, stripeCustomer, UsageCalendar.HourStart(mark.Hour), value), cancellationToken);
             sent.Add(new ReportedHour(customerId, UsageCalendar.HourStart(mark.Hour), identifier, value, pending.ReportedTo, delivery.Outcome, delivery.Error));
             if (!delivery.Delivered)
             {
@@ -150,6 +152,28 @@ public sealed partial class UsageReportJob(
 
             mark = committed;
         }
+    }
+
+    /// <summary>
+    /// A pending event written down long ago (<see cref="MeterEventSender.ConfirmBeforeResendAfter"/>): past Stripe's
+    /// identifier window a resend is no longer refused as a duplicate, so whether the earlier attempt landed is read
+    /// from the hour's meter summary first. All of it there (the hour holds
+    /// the pending total): delivered, nothing is sent. Nothing of it there (the hour holds what the watermark reported):
+    /// sent again. Anything else, or no answer, is left pending and answered as refused or failed: never a second copy.
+    /// </summary>
+    private static async Task<Delivery> DeliverStaleAsync(MeterEventSender sender, MeterEventToSend meterEvent, HourWatermark mark, CancellationToken cancellationToken)
+    {
+        var hour = UsageCalendar.HourStart(mark.Hour);
+        var onStripe = await sender.AcceptedPerHourAsync(meterEvent.StripeCustomerId, hour, hour.AddHours(1), cancellationToken);
+        if (onStripe is null)
+        {
+            return new Delivery(DeliveryOutcome.Failed, "Stripe's meter summary for the hour could not be read; the event stays pending.");
+        }
+
+        var held = onStripe.GetValueOrDefault(mark.Hour);
+        return held >= mark.Pending!.ReportedTo ? new Delivery(DeliveryOutcome.AlreadyAccepted)
+            : held == mark.Reported ? await sender.SendAsync(meterEvent, cancellationToken)
+            : new Delivery(DeliveryOutcome.Refused, string.Create(CultureInfo.InvariantCulture, $"Stripe's meter holds {held} calls for the hour, neither the {mark.Reported} reported nor the {mark.Pending.ReportedTo} pending: reconcile by hand."));
     }
 
     /// <summary>Billable calls per hour in [fromHour, toHour): summed over keys, route groups and writers.</summary>

@@ -137,6 +137,72 @@ public sealed class UsageReportJobTests(Azurite azurite)
     }
 
     [Fact]
+    public async Task Run_PendingEventThatLanded_PastStripesDuplicateWindow_IsConfirmedFromTheMeter_NotSentAgain()
+    {
+        await using var billing = await BillingHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { ["Gateway:Billing:MaxRetryAttempts"] = "2" });
+        var customer = CustomerIds.New();
+        await billing.AddLinkedCustomerAsync(customer);
+        await billing.WriteUsageAsync(customer, Hour0, CallOutcome.Status2xx, 10);
+        billing.Time.Advance(TimeSpan.FromHours(1));
+        // Stripe takes the event but the answer is lost, and the retries fail: the event stays pending, its fate unknown.
+        billing.Server.Faults.Enqueue(new StripeFault(StripeFaultKind.CommittedThenDropped, "/v1/billing/meter_events"));
+        billing.Server.Faults.Enqueue(new StripeFault(StripeFaultKind.ServerError, "/v1/billing/meter_events"), 2);
+        Assert.Equal(DeliveryOutcome.Failed, Assert.Single((await billing.Job.RunAsync(CancellationToken.None)).Events).Outcome);
+
+        billing.Time.Advance(TimeSpan.FromHours(25)); // Stripe no longer refuses the identifier as a duplicate
+        var late = await billing.Job.RunAsync(CancellationToken.None);
+        var after = await billing.Job.RunAsync(CancellationToken.None);
+
+        Assert.Equal(DeliveryOutcome.AlreadyAccepted, Assert.Single(late.Events).Outcome);
+        Assert.Empty(after.Events);
+        Assert.Equal(10, Assert.Single(billing.Server.State.MeterEvents).Payload["value"] is var v ? long.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : 0);
+    }
+
+    [Fact]
+    public async Task Run_PendingEventThatNeverLanded_PastStripesDuplicateWindow_IsSentOnce()
+    {
+        await using var billing = await BillingHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { ["Gateway:Billing:MaxRetryAttempts"] = "2" });
+        var customer = CustomerIds.New();
+        await billing.AddLinkedCustomerAsync(customer);
+        await billing.WriteUsageAsync(customer, Hour0, CallOutcome.Status2xx, 10);
+        billing.Time.Advance(TimeSpan.FromHours(1));
+        billing.Server.Faults.Enqueue(new StripeFault(StripeFaultKind.ServerError, "/v1/billing/meter_events"), 3);
+        Assert.Equal(DeliveryOutcome.Failed, Assert.Single((await billing.Job.RunAsync(CancellationToken.None)).Events).Outcome);
+
+        billing.Time.Advance(TimeSpan.FromHours(25));
+        var late = await billing.Job.RunAsync(CancellationToken.None);
+
+        Assert.Equal(DeliveryOutcome.Accepted, Assert.Single(late.Events).Outcome);
+        Assert.Equal(UsageReportJob.Identifier(customer, Hour0, 1), Assert.Single(billing.Server.State.MeterEvents).Identifier);
+    }
+
+    [Fact]
+    public async Task Run_PendingEventPastTheWindow_WhenTheMeterHoldsAnotherCount_StaysPendingAsRefused_AndSendsNothing()
+    {
+        await using var billing = await BillingHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { ["Gateway:Billing:MaxRetryAttempts"] = "2" });
+        var customer = CustomerIds.New();
+        var stripeCustomer = await billing.AddLinkedCustomerAsync(customer);
+        await billing.WriteUsageAsync(customer, Hour0, CallOutcome.Status2xx, 10);
+        billing.Time.Advance(TimeSpan.FromHours(1));
+        billing.Server.Faults.Enqueue(new StripeFault(StripeFaultKind.ServerError, "/v1/billing/meter_events"), 3);
+        await billing.Job.RunAsync(CancellationToken.None);
+        await new Stripe.Billing.MeterEventService(StripeClients.For(billing.Server)).CreateAsync(new Stripe.Billing.MeterEventCreateOptions
+        {
+            EventName = "api_calls",
+            Identifier = "sent-by-someone-else",
+            Timestamp = UsageCalendar.HourStart(Hour0).UtcDateTime,
+            Payload = new Dictionary<string, string> { ["stripe_customer_id"] = stripeCustomer, ["value"] = "4" },
+        });
+
+        billing.Time.Advance(TimeSpan.FromHours(25));
+        var late = await billing.Job.RunAsync(CancellationToken.None);
+
+        Assert.Equal(DeliveryOutcome.Refused, Assert.Single(late.Events).Outcome);
+        Assert.Contains("holds 4 calls", Assert.Single(late.Events).Error, StringComparison.Ordinal);
+        Assert.Equal("sent-by-someone-else", Assert.Single(billing.Server.State.MeterEvents).Identifier);
+    }
+
+    [Fact]
     public async Task Run_WithAMeterEventNameOver100Characters_FailsOptionsValidation_AndSendsNothing()
     {
         await using var billing = await BillingHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { ["Gateway:Billing:MeterEventName"] = new string('m', 101) });
