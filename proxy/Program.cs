@@ -47,6 +47,7 @@ namespace Gateway.Proxy
             builder.Services.AddControlPlane(builder.Configuration);
             builder.Services.AddRotationOverlapSweepService();
             builder.Services.AddBilling(builder.Configuration).AddBillingReportTimer();
+            builder.Services.AddPortal(builder.Configuration);
             builder.Services.AddControlPlaneOpenApi();
             builder.Services.AddGatewayTelemetry(builder.Configuration);
             builder.Services.AddGatewayHealthChecks();

@@ -3,7 +3,9 @@
 //   assets/app-HASH.js    the ES module bundle: portal code, lit-html, Chart.js (esbuild, minified)
 //   assets/app-HASH.css   Pico CSS and the portal's own rules
 //   index.html            the shell, naming the two fingerprinted files (no inline script or style)
-//   config.json           where the admin API is: {"apiBase": ""} = same origin (the gateway); never baked into code
+//   config.json           where the admin API is: {"apiBase": ""} = same origin (the gateway); never baked into code;
+//                         and where callers reach the API ("dataPlaneUrl", --data-plane-url; the gateway answers
+//                         its own config.json from Gateway:Portal:DataPlaneUrl)
 //   staticwebapp.config.json   headers for the Static Web App: the same CSP and cache lifetimes as the gateway's
 // The output depends on the sources and the locked package versions only: the same inputs give the same bytes.
 //
@@ -24,6 +26,12 @@ const out = join(root, option('--out', 'portal/dist'));
 const apiBase = option('--api-base', '');
 if (apiBase !== '' && !/^https:\/\/[^/?#]+(\/[^?#]*)?$/.test(apiBase) && !apiBase.startsWith('/')) {
   console.error(`build-portal: --api-base must be an https:// URL or a path such as /api, not ${apiBase}`);
+  process.exit(2);
+}
+
+const dataPlaneUrl = option('--data-plane-url', null);
+if (dataPlaneUrl !== null && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(dataPlaneUrl)) {
+  console.error(`build-portal: --data-plane-url must be an http:// or https:// URL, not ${dataPlaneUrl}`);
   process.exit(2);
 }
 
@@ -55,7 +63,7 @@ const html = (await readFile(join(root, 'portal/src/index.html'), 'utf8'))
   .replace('{{app.js}}', outputs['portal/src/app.js'])
   .replace('{{app.css}}', outputs['portal/src/app.css']);
 await writeFile(join(out, 'index.html'), html);
-await writeFile(join(out, 'config.json'), JSON.stringify({ apiBase }, null, 2) + '\n');
+await writeFile(join(out, 'config.json'), JSON.stringify({ apiBase, dataPlaneUrl }, null, 2) + '\n');
 
 // The Static Web App serves the same files at its root; its API (the function app) is another origin unless linked.
 const apiOrigin = apiBase.startsWith('https://') ? new URL(apiBase).origin : '';

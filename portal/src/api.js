@@ -5,15 +5,23 @@
 export const PortalHeader = 'X-Gateway-Portal';
 
 let base = '';
+let dataPlane = null;
 
-/** Reads config.json beside index.html: {"apiBase": ""} means the same origin (the gateway's admin port). */
+/**
+ * Reads config.json beside index.html: {"apiBase": ""} means the same origin (the gateway's admin port);
+ * "dataPlaneUrl" is where callers reach the API (null: not configured).
+ */
 export async function configure() {
   const answer = await fetch('config.json', { cache: 'no-cache' });
   if (answer.ok) {
     const config = await answer.json();
     base = (config.apiBase ?? '').replace(/\/$/, '');
+    dataPlane = config.dataPlaneUrl ? config.dataPlaneUrl.replace(/\/$/, '') : null;
   }
 }
+
+/** The API's base URL as callers reach it: configured, or (one machine) this host on the data port 8080. */
+export const dataPlaneUrl = () => dataPlane ?? `${window.location.protocol}//${window.location.hostname}:8080`;
 
 /** An answer that was not 2xx, carrying the problem's words. */
 export class ApiError extends Error {

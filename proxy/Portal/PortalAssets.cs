@@ -2,6 +2,7 @@ using Gateway.ControlPlane.Http;
 using Gateway.Core.Problems;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Proxy.Portal;
@@ -34,6 +35,17 @@ public static class PortalAssets
     /// </summary>
     public static void MapPortal(this WebApplication app)
     {
+        // config.json is answered, not read from disk: the admin API is this origin, the data plane's address is the
+        // operator's setting (Gateway:Portal:DataPlaneUrl). The Static Web App serves the file the build wrote instead.
+        var options = app.Services.GetRequiredService<IOptions<PortalOptions>>().Value;
+        app.MapGet($"{Path}/config.json", (HttpContext context) =>
+            {
+                SetHeaders(context.Response, "config.json");
+                return TypedResults.Json(new PortalConfig("", options.DataPlaneUrl?.TrimEnd('/')));
+            })
+            .WithMetadata(AdminPlaneEndpoint.Instance)
+            .ExcludeFromDescription();
+
         var files = Directory.Exists(Folder) ? (IFileProvider)new PhysicalFileProvider(Folder) : new NullFileProvider();
         var serve = ((IEndpointRouteBuilder)app).CreateApplicationBuilder();
 
@@ -66,6 +78,18 @@ public static class PortalAssets
         var handler = serve.Build();
 
         app.MapMethods($"{Path}/{{**file}}", [HttpMethods.Get, HttpMethods.Head], handler).WithMetadata(AdminPlaneEndpoint.Instance).ExcludeFromDescription();
+    }
+
+    /// <summary>The portal's configuration: where the admin API is (<c>""</c>: this origin) and where callers reach the API (null: unknown).</summary>
+    public sealed record PortalConfig(string ApiBase, string? DataPlaneUrl);
+
+    /// <summary>Portal settings, checked at start: a malformed data-plane URL stops the gateway with the reason.</summary>
+    public static IServiceCollection AddPortal(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<PortalOptions>().Bind(configuration.GetSection(PortalOptions.Section))
+            .Validate(o => o.Problem() is null, $"{PortalOptions.Section}:DataPlaneUrl must be an absolute http:// or https:// URL without query or fragment.")
+            .ValidateOnStart();
+        return services;
     }
 
     /// <summary>True for a file name the build fingerprinted (<c>name-XXXXXXXX.ext</c>, eight or more base-32 characters).</summary>

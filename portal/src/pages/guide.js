@@ -1,6 +1,6 @@
 // How to call the API: base URL, both header styles, a curl example with the key's display prefix, the problem types.
 import { html } from 'lit-html';
-import { get, getAll } from '../api.js';
+import { dataPlaneUrl, getAll } from '../api.js';
 import { empty, loading, problem } from '../ui.js';
 
 const problems = [
@@ -20,7 +20,7 @@ const problems = [
 
 export function guide(ctx) {
   const state = { keys: null, error: null };
-  const dataPlane = `${window.location.protocol}//${window.location.hostname}:8080`;
+  const dataPlane = dataPlaneUrl();
   const load = async () => {
     try { state.keys = await getAll('/keys', { customerId: ctx.session.customerId }); } catch (e) { state.error = e; state.keys = []; }
     if (ctx.alive()) draw();
@@ -33,8 +33,7 @@ export function guide(ctx) {
       ${problem(state.error)}
       <p>Send your key with every call, in either header (not both with different keys):</p>
       <ul><li><code>Authorization: Bearer &lt;key&gt;</code></li><li><code>X-Api-Key: &lt;key&gt;</code></li></ul>
-      <p>The API's base URL on this machine is <code data-testid="base-url">${dataPlane}</code> (in production, the address your
-        provider gave you). The portal never shows a key's secret again after it was issued: replace the prefix below with the
+      <p>The API's base URL is <code data-testid="base-url">${dataPlane}</code>. The portal never shows a key's secret again after it was issued: replace the prefix below with the
         whole key you stored.</p>
       ${state.keys === null ? loading() : html`
         <pre tabindex="0"><code data-testid="curl">curl -H "Authorization: Bearer ${shown}" ${dataPlane}/v1/posts/1

@@ -20,6 +20,19 @@ public sealed class StartUpErrorTests(Azurite azurite) : GatewayTest(azurite)
         Assert.DoesNotContain("   at ", stderr + stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("api.example.com")]
+    [InlineData("ftp://api.example.com")]
+    [InlineData("https://api.example.com/?x=1")]
+    public async Task PortalDataPlaneUrl_NotAnHttpUrl_StopsTheProcess_WithOneLineNamingTheSetting(string value)
+    {
+        var (exitCode, stdout, stderr) = await RunGatewayAsync(new() { ["Gateway__Portal__DataPlaneUrl"] = value });
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(stderr.Split('\n'), l => l.StartsWith("Configuration error: ", StringComparison.Ordinal) && l.Contains("Gateway:Portal:DataPlaneUrl", StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", stderr + stdout, StringComparison.Ordinal);
+    }
+
     private async Task<(int ExitCode, string Stdout, string Stderr)> RunGatewayAsync(Dictionary<string, string> overrides)
     {
         var dll = Path.Combine(RepositoryRoot.Path, "proxy", "bin", "Release", "net10.0", "Gateway.Proxy.dll");

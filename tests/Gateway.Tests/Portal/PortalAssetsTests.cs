@@ -44,7 +44,21 @@ public sealed partial class PortalAssetsTests(Azurite azurite) : SharedGatewayTe
 
         using var config = await anonymous.GetAsync("portal/config.json");
         Assert.Equal("no-cache", config.Headers.CacheControl?.ToString());
-        Assert.Equal("""{"apiBase":""}""", Regex.Replace(await config.Content.ReadAsStringAsync(), "\\s", ""));
+        Assert.Equal("""{"apiBase":"","dataPlaneUrl":null}""", Regex.Replace(await config.Content.ReadAsStringAsync(), "\\s", ""));
+        Assert.Contains("script-src 'self'", string.Join(";", config.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Config_WithADataPlaneUrlConfigured_TellsThePortalWhereCallersReachTheApi()
+    {
+        await using var gateway = await TestGateway.StartAsync(Azurite, Upstream, s => s["Gateway:Portal:DataPlaneUrl"] = "https://api.example.test/");
+        using var anonymous = new HttpClient { BaseAddress = gateway.Admin.BaseAddress };
+
+        using var config = await anonymous.GetAsync("portal/config.json");
+        using var onDataPort = await gateway.Data.GetAsync("portal/config.json");
+
+        Assert.Equal("""{"apiBase":"","dataPlaneUrl":"https://api.example.test"}""", Regex.Replace(await config.Content.ReadAsStringAsync(), "\\s", ""));
+        Assert.Equal(HttpStatusCode.NotFound, onDataPort.StatusCode);
     }
 
     [Fact]

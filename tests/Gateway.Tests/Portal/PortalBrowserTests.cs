@@ -17,6 +17,7 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
     {
         // A small quota, so that a handful of calls moves the bar visibly.
         settings["Gateway:Plans:narrow:MonthlyQuota"] = "20";
+        settings["Gateway:Portal:DataPlaneUrl"] = "https://api.example.test";
     }
 
     [Fact]
@@ -127,7 +128,9 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
         await ShotAsync(page, "developer-usage");
 
         await OpenAsync(page, "#/guide", "Calling the API");
+        await Assertions.Expect(page.GetByTestId("base-url")).ToHaveTextAsync("https://api.example.test");
         var curl = await page.GetByTestId("curl").InnerTextAsync();
+        Assert.Contains("https://api.example.test/", curl, StringComparison.Ordinal);
         var myKeys = await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys?customerId={mine}");
         Assert.Contains(myKeys.GetProperty("items").EnumerateArray(), k => curl.Contains($"Bearer {k.GetProperty("displayPrefix").GetString()}", StringComparison.Ordinal));
         Assert.DoesNotContain(otherPrefix, curl, StringComparison.Ordinal);
