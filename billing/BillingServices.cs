@@ -24,6 +24,7 @@ public static class BillingServices
         services.AddSingleton<IStripeClient>(sp => StripeClientFor(sp.GetRequiredService<IOptions<StripeOptions>>().Value));
         services.AddSingleton<MeterEventSender>();
         services.AddSingleton<UsageReportJob>();
+        services.AddSingleton<Catalog.CatalogSync>();
         services.AddSingleton<Invoices.InvoicePreviewer>();
         services.AddSingleton<Reconciliation.BillingReconciler>();
         return services;

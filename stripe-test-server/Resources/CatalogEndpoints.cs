@@ -4,7 +4,11 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Gateway.StripeTestServer.Resources;
 
-/// <summary><c>/v1/products</c> and <c>/v1/prices</c>: create, retrieve, list; prices found by <c>lookup_keys</c>.</summary>
+/// <summary>
+/// <c>/v1/products</c> (create with or without an id, update name and active, retrieve, list) and <c>/v1/prices</c>
+/// (create, per unit or tiered, retrieve, list; found by <c>lookup_keys</c>; tiers are always returned, as Stripe
+/// returns them with <c>expand[]=data.tiers</c>).
+/// </summary>
 internal static class CatalogEndpoints
 {
     public const string Product = "product";
@@ -37,6 +41,30 @@ internal static class CatalogEndpoints
             product["updated"] = call.State.NowSeconds;
             call.State.Put(Product, product);
             return new StripeJson(product);
+        });
+        app.MapStripe("POST", "/v1/products/{id}", call =>
+        {
+            var id = call.Route("id");
+            if (call.State.Find(Product, id) is null)
+            {
+                return StripeErrors.NotFound("product", id);
+            }
+
+            var updated = call.State.Update(Product, id, p =>
+            {
+                if (call.Form.Text("name") is { } name)
+                {
+                    p["name"] = name;
+                }
+
+                if (call.Form.Text("active") is { } active)
+                {
+                    p["active"] = active == "true";
+                }
+
+                p["updated"] = call.State.NowSeconds;
+            });
+            return new StripeJson(updated!);
         });
         app.MapStripe("GET", "/v1/products/{id}", call =>
             call.State.Find(Product, call.Route("id")) is { } product ? new StripeJson(product) : StripeErrors.NotFound("product", call.Route("id")));
@@ -80,6 +108,32 @@ internal static class CatalogEndpoints
             price["nickname"] = call.Form.Text("nickname");
             price["active"] = true;
             price["billing_scheme"] = call.Form.Text("billing_scheme") ?? "per_unit";
+            price["tiers_mode"] = call.Form.Text("tiers_mode");
+            if ((string?)price["billing_scheme"] == "tiered")
+            {
+                if (call.Form["tiers"] is not JsonArray { Count: > 0 } tiers || price["tiers_mode"] is null)
+                {
+                    return StripeErrors.Missing(price["tiers_mode"] is null ? "tiers_mode" : "tiers");
+                }
+
+                // Stored as Stripe answers them with expand[]=data.tiers: up_to null for the last ("inf") tier.
+                var stored = new JsonArray();
+                foreach (var tier in tiers.OfType<JsonObject>())
+                {
+                    var upTo = tier.Text("up_to");
+                    stored.Add(new JsonObject
+                    {
+                        ["up_to"] = upTo is null or "inf" ? null : long.Parse(upTo, System.Globalization.CultureInfo.InvariantCulture),
+                        ["unit_amount"] = tier.Text("unit_amount") is { } unit ? long.Parse(unit, System.Globalization.CultureInfo.InvariantCulture) : null,
+                        ["unit_amount_decimal"] = tier.Text("unit_amount_decimal") ?? tier.Text("unit_amount"),
+                        ["flat_amount"] = null,
+                        ["flat_amount_decimal"] = null,
+                    });
+                }
+
+                price["tiers"] = stored;
+            }
+
             if (call.Form["recurring"] is JsonObject recurring)
             {
                 if (recurring.Text("interval") is not { } interval)

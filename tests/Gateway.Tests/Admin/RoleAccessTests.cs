@@ -46,6 +46,8 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["IssueToken"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["ListAudit"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
         ["RunBillingReport"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        // The role walk's gateway has no Stripe key: an admin is told the catalog cannot be synced (409), others are refused.
+        ["SyncBillingCatalog"] = Statuses(admin: 409, compliance: 403, developer: 403, other: 403),
         ["GetInvoicePreview"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
         ["GetBillingReconciliation"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
 
@@ -93,7 +95,7 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 else if (expected >= 400)
                 {
                     var type = JsonDocument.Parse(body).RootElement.GetProperty("type").GetString();
-                    var expectedType = expected switch { 401 => "admin-unauthorized", 403 => "forbidden", _ => "not-found" };
+                    var expectedType = expected switch { 401 => "admin-unauthorized", 403 => "forbidden", 409 => "conflict", _ => "not-found" };
                     if (type != "urn:gateway:problem:" + expectedType || response.Content.Headers.ContentType?.MediaType != "application/problem+json")
                     {
                         failures.Add($"{endpoint} as {caller}: expected problem {expectedType}, got {body}");
@@ -274,6 +276,8 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, "admin/v1/audit");
             case "RunBillingReport":
                 return new(HttpMethod.Post, "admin/v1/billing/report");
+            case "SyncBillingCatalog":
+                return new(HttpMethod.Post, "admin/v1/billing/catalog/sync");
             case "GetInvoicePreview":
                 return new(HttpMethod.Get, $"admin/v1/billing/preview?customerId={customer}");
             case "GetBillingReconciliation":
