@@ -1,0 +1,87 @@
+namespace Gateway.Proxy.Metering;
+
+/// <summary>
+/// The journal's group commit: waits until a count is queued (or a flush asks for a commit), takes everything queued
+/// by then, appends it as one batch, fsyncs, and marks the values journaled. While one commit is on disk the next
+/// batch accumulates, so the commits per second follow the disk, not the request rate, and a call is durable one
+/// commit (a write and an fsync, a few milliseconds) after it was counted. The first commit starts a new segment
+/// holding every live count (the replayed ones included). Registered before <see cref="UsageFlushService"/>, so it
+/// stops after the shutdown flush, which asks it for a last commit.
+/// </summary>
+public sealed partial class UsageJournalWriter(
+    UsageJournal journal,
+    IEnumerable<IUsageRowSource> sources,
+    TimeProvider time,
+    ILogger<UsageJournalWriter> logger) : BackgroundService
+{
+    private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        var batch = new List<(FlushableCount Count, long Value)>();
+        while (true)
+        {
+            // Waiters are taken before the queue is drained: what they wait for is in this batch.
+            var waiters = journal.TakeWaiters();
+            batch.Clear();
+            while (journal.Pending.TryRead(out var count))
+            {
+                if (count is not null)
+                {
+                    batch.Add((count, count.TakeForCommit()));
+                }
+            }
+
+            try
+            {
+                if (batch.Count > 0 || waiters.Count > 0 || !journal.Started)
+                {
+                    journal.Commit(batch, Live);
+                }
+
+                waiters.ForEach(w => w.TrySetResult());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Nothing is marked journaled: the counts go back to the queue, the waiters wait for the retry.
+                LogCommitFailed(logger, e);
+                batch.ForEach(b => b.Count.Requeue());
+                journal.Requeue(waiters);
+                try
+                {
+                    await Task.Delay(RetryAfterFailure, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (journal.HasWaiters)
+            {
+                continue;
+            }
+
+            try
+            {
+                if (!await journal.Pending.WaitToReadAsync(stoppingToken))
+                {
+                    return;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopping: the shutdown flush (stopped before this) has had its last commit.
+                return;
+            }
+        }
+    }
+
+    private IEnumerable<FlushableCount> Live() => sources.SelectMany(s => s.FlushableCounts);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing the usage journal failed; retrying in a second. Counts stay in memory and storage is not written past the journal meanwhile.")]
+    private static partial void LogCommitFailed(ILogger logger, Exception exception);
+}
