@@ -127,7 +127,7 @@ public sealed class AdminOptions
 
 public sealed class MeteringOptions
 {
-    /// <summary>How often usage aggregated in memory is written to Table Storage. A hard crash can lose at most this much.</summary>
+    /// <summary>How often usage aggregated in memory is written to Table Storage. Without the journal a hard crash can lose at most this much.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00", ErrorMessage = "Gateway:Metering:FlushInterval must be between 00:00:00.050 and 00:05:00.")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(2);
 

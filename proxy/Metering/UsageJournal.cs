@@ -37,6 +37,7 @@ public sealed partial class UsageJournal : IDisposable
     private readonly ConcurrentQueue<TaskCompletionSource> _waiters = new();
     private readonly FileStream _lock;
     private readonly ILogger<UsageJournal> _logger;
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
     private FileStream? _segment;
     private long _segmentNumber;
     private long _commits;
@@ -98,16 +99,14 @@ public sealed partial class UsageJournal : IDisposable
     /// <summary>Puts back waiters whose commit failed: they complete with the next one that succeeds.</summary>
     internal void Requeue(List<TaskCompletionSource> waiters) => waiters.ForEach(_waiters.Enqueue);
 
-    /// <summary>Takes the waiters queued so far: those whose changes the commit about to be drained holds.</summary>
-    internal List<TaskCompletionSource> TakeWaiters()
+    /// <summary>Takes the waiters queued so far (into <paramref name="taken"/>): those whose changes the commit about to be drained holds.</summary>
+    internal void TakeWaiters(List<TaskCompletionSource> taken)
     {
-        var taken = new List<TaskCompletionSource>();
+        taken.Clear();
         while (_waiters.TryDequeue(out var waiter))
         {
             taken.Add(waiter);
         }
-
-        return taken;
     }
 
     /// <summary>Starts a new segment with the given counts' current values, fsynced, then deletes all but the segment before it.</summary>
@@ -171,13 +170,13 @@ public sealed partial class UsageJournal : IDisposable
     {
         if (batch.Count > 0)
         {
-            var buffer = new ArrayBufferWriter<byte>(batch.Count * 64);
+            _buffer.ResetWrittenCount();
             foreach (var (count, value) in batch)
             {
-                WriteRecord(buffer, count.JournalKey!, value);
+                WriteRecord(_buffer, count.JournalKey!, value);
             }
 
-            segment.Write(buffer.WrittenSpan);
+            segment.Write(_buffer.WrittenSpan);
         }
 
         segment.Flush(flushToDisk: true);
@@ -188,12 +187,20 @@ public sealed partial class UsageJournal : IDisposable
         }
     }
 
-    /// <summary>One record: <c>key TAB value TAB crc32-of-"key TAB value"</c> and a newline.</summary>
+    /// <summary>One record: <c>key TAB value TAB crc32-of-"key TAB value"</c> and a newline, UTF-8, written in place.</summary>
     internal static void WriteRecord(IBufferWriter<byte> buffer, string key, long value)
     {
-        var body = $"{key}\t{value.ToString(CultureInfo.InvariantCulture)}";
-        var bytes = Encoding.UTF8.GetBytes($"{body}\t{Crc32.HashToUInt32(Encoding.UTF8.GetBytes(body)):x8}\n");
-        buffer.Write(bytes);
+        var span = buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(key.Length) + 40);
+        var length = Encoding.UTF8.GetBytes(key, span);
+        span[length++] = (byte)'\t';
+        value.TryFormat(span[length..], out var written, provider: CultureInfo.InvariantCulture);
+        length += written;
+        var crc = Crc32.HashToUInt32(span[..length]);
+        span[length++] = (byte)'\t';
+        crc.TryFormat(span[length..], out written, "x8", CultureInfo.InvariantCulture);
+        length += written;
+        span[length++] = (byte)'\n';
+        buffer.Advance(length);
     }
 
     private Dictionary<string, long> Replay()

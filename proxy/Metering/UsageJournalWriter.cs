@@ -20,10 +20,11 @@ public sealed partial class UsageJournalWriter(
     {
         await Task.Yield();
         var batch = new List<(FlushableCount Count, long Value)>();
+        var waiters = new List<TaskCompletionSource>();
         while (true)
         {
             // Waiters are taken before the queue is drained: what they wait for is in this batch.
-            var waiters = journal.TakeWaiters();
+            journal.TakeWaiters(waiters);
             batch.Clear();
             while (journal.Pending.TryRead(out var count))
             {
@@ -40,7 +41,7 @@ public sealed partial class UsageJournalWriter(
                     journal.Commit(batch, Live);
                 }
 
-                waiters.ForEach(w => w.TrySetResult());
+                waiters.ForEach(static w => w.TrySetResult());
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {

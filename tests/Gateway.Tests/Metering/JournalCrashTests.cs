@@ -124,6 +124,47 @@ public sealed class JournalCrashTests(Azurite azurite, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task StorageOutage_ThenAHardKill_ServesCachedKeys_RefusesUnknownOnes_AndStoresEveryCallOnceStorageIsBack()
+    {
+        await using var storage = StorageFaultProxy.Start(Azurite);
+        var prefix = TestGateway.NewTablePrefix();
+        var settings = TestGateway.DefaultSettings(Azurite, Upstream, prefix);
+        settings["Gateway:Storage:ConnectionString"] = storage.ConnectionString;
+        settings["Gateway:Keys:VerifyTimeout"] = "00:00:00.500";
+        string customer;
+        var served = 0;
+        await using (var gateway = await GatewayProcess.StartAsync(settings))
+        {
+            customer = await gateway.CreateCustomerAsync();
+            var key = await gateway.IssueKeyAsync(customer);
+            var notInMemory = await gateway.IssueKeyAsync(customer);
+            served += (await ExactMeteringTests.SendAllAsync(gateway.Data, [(key, "alpha/warm")], parallelism: 1)).Count(s => s == HttpStatusCode.OK);
+
+            storage.Refuse();
+            var statuses = await ExactMeteringTests.SendAllAsync(gateway.Data, [.. Enumerable.Repeat((key, "alpha/1"), 200)], parallelism: 4);
+            using var unknown = await gateway.Data.SendAsync(TestGateway.Get("alpha/1", notInMemory));
+            served += statuses.Count(s => s == HttpStatusCode.OK);
+            Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s)); // no 5xx for a cached key
+            await Problems.AssertAsync(unknown, 503, "urn:gateway:problem:storage-unavailable"); // fail-closed for a key not in memory
+
+            await Task.Delay(SeveralCommits);
+            gateway.Kill(); // during the outage: no flush got through
+        }
+
+        Assert.True(await StoredUsage.HourlyTotalAsync(Azurite, prefix, customer) < served);
+        storage.Restore();
+        await using (var restarted = await GatewayProcess.StartAsync(settings))
+        {
+            await StoredUsage.WaitForHourlyTotalAsync(Azurite, prefix, customer, served, TimeSpan.FromSeconds(15));
+            await Task.Delay(TimeSpan.FromSeconds(0.6)); // three more flushes: a call counted twice would show now
+            var stored = await StoredUsage.HourlyTotalAsync(Azurite, prefix, customer);
+            output.WriteLine($"sent 201 with a cached key, served {served}, counted {stored}, lost {Math.Max(0, served - stored)}, counted twice {Math.Max(0, stored - served)}");
+            Assert.Equal(served, stored);
+            Assert.Equal(served, await StoredUsage.MonthTotalAsync(Azurite, prefix, customer));
+        }
+    }
+
+    [Fact]
     public async Task Restart_OnAJournalCutInTheMiddleOfARecord_StartsAndWarns_AndCountsNoneTwice()
     {
         var prefix = TestGateway.NewTablePrefix();
