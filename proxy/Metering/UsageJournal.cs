@@ -109,14 +109,18 @@ public sealed partial class UsageJournal : IDisposable
         }
     }
 
-    /// <summary>Starts a new segment with the given counts' current values, fsynced, then deletes all but the segment before it.</summary>
-    internal void StartSegment(IEnumerable<FlushableCount> live)
+    /// <summary>
+    /// Starts a new segment: <paramref name="first"/> (values read earlier), then the given counts' current values,
+    /// in the order they were read (the replay takes the last record of a key), fsynced; then deletes all but the
+    /// segment before it.
+    /// </summary>
+    internal void StartSegment(List<(FlushableCount Count, long Value)> first, IEnumerable<FlushableCount> live)
     {
         var previous = _segment;
         _segmentNumber++;
         var path = SegmentPath(_segmentNumber);
         var segment = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
-        var batch = new List<(FlushableCount Count, long Value)>();
+        var batch = new List<(FlushableCount Count, long Value)>(first);
         foreach (var count in live)
         {
             if (count.JournalKey is not null)
@@ -147,13 +151,14 @@ public sealed partial class UsageJournal : IDisposable
         {
             if (_segment is null)
             {
-                StartSegment(live());
+                StartSegment(batch, live());
+                return;
             }
 
-            Append(_segment!, batch);
-            if (_segment!.Length > SegmentBytes)
+            Append(_segment, batch);
+            if (_segment.Length > SegmentBytes)
             {
-                StartSegment(live());
+                StartSegment([], live());
             }
         }
         catch

@@ -16,9 +16,16 @@ public sealed partial class UsageJournalWriter(
 {
     private static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>
+    /// The loop runs on a thread of its own: a write and an fsync block for milliseconds, and on a gateway with one
+    /// core the thread pool has one worker, which would stop serving for as long (measured: proxy CPU busy fell from
+    /// 97 % to 75 % when the commit ran on the pool).
+    /// </summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
     {
-        await Task.Yield();
         var batch = new List<(FlushableCount Count, long Value)>();
         var waiters = new List<TaskCompletionSource>();
         while (true)
@@ -49,11 +56,7 @@ public sealed partial class UsageJournalWriter(
                 LogCommitFailed(logger, e);
                 batch.ForEach(b => b.Count.Requeue());
                 journal.Requeue(waiters);
-                try
-                {
-                    await Task.Delay(RetryAfterFailure, time, stoppingToken);
-                }
-                catch (OperationCanceledException)
+                if (!Wait(Task.Delay(RetryAfterFailure, time, stoppingToken)))
                 {
                     return;
                 }
@@ -66,18 +69,39 @@ public sealed partial class UsageJournalWriter(
                 continue;
             }
 
-            try
-            {
-                if (!await journal.Pending.WaitToReadAsync(stoppingToken))
-                {
-                    return;
-                }
-            }
-            catch (OperationCanceledException)
+            // Blocks this thread only; the writer that queues a count completes the wait through the pool.
+            var ready = journal.Pending.WaitToReadAsync(stoppingToken);
+            if (!(ready.IsCompletedSuccessfully ? ready.Result : Wait(ready.AsTask())))
             {
                 // Stopping: the shutdown flush (stopped before this) has had its last commit.
                 return;
             }
+        }
+    }
+
+    /// <summary>Waits for <paramref name="task"/>; false when it was cancelled (stopping).</summary>
+    private static bool Wait(Task<bool> task)
+    {
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Wait(Task task)
+    {
+        try
+        {
+            task.GetAwaiter().GetResult();
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 

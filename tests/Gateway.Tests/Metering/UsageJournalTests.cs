@@ -101,10 +101,32 @@ public sealed class UsageJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task Rotation_PastTheSegmentSize_KeepsEveryCountsLastValue_AndDeletesOlderSegments()
+    {
+        using (var journal = Open(segmentBytes: 64 * 1024))
+        {
+            var counts = Enumerable.Range(0, 3_000).Select(i => new FlushableCount(journal, $"m\tcus_1\tkey_{i:D6}\t202611")).ToList();
+            var (_, _, commits) = await RunAsync(journal, [.. counts]);
+            for (var round = 1; round <= 3; round++)
+            {
+                counts.ForEach(c => c.Increment());
+                await journal.SyncAsync(CancellationToken.None);
+            }
+
+            await commits.StopAsync(CancellationToken.None);
+        }
+
+        Assert.InRange(Directory.GetFiles(Folder, "*.log").Length, 1, 2);
+        using var reopened = Open();
+        Assert.Equal(3_000, reopened.Recovered.Count);
+        Assert.All(reopened.Recovered.Values, v => Assert.Equal(3, v));
+    }
+
+    [Fact]
     public async Task Open_OfAJournalAnotherProcessHolds_FailsWithTheReason()
     {
         using var first = Open();
-        var failure = Assert.Throws<InvalidOperationException>(Open);
+        var failure = Assert.Throws<InvalidOperationException>(() => Open());
         Assert.Contains("in use by another process", failure.Message, StringComparison.Ordinal);
         await Task.CompletedTask;
     }
@@ -152,12 +174,14 @@ public sealed class UsageJournalTests : IDisposable
 
     private string Folder => Path.Combine(_path, "gw");
 
-    private IOptions<GatewayOptions> Options() => Microsoft.Extensions.Options.Options.Create(new GatewayOptions
+    private IOptions<GatewayOptions> Options(long segmentBytes = 16 * 1024 * 1024) => Microsoft.Extensions.Options.Options.Create(new GatewayOptions
     {
-        Metering = { InstanceId = "gw", Journal = { Path = _path } },
+        Metering = { InstanceId = "gw", Journal = { Path = _path, SegmentBytes = segmentBytes } },
     });
 
-    private UsageJournal Open() => new(Options(), new LoggerFactory([_logs]).CreateLogger<UsageJournal>());
+    private UsageJournal Open() => Open(16 * 1024 * 1024);
+
+    private UsageJournal Open(long segmentBytes) => new(Options(segmentBytes), new LoggerFactory([_logs]).CreateLogger<UsageJournal>());
 
     private async Task<(UsageRecorder Recorder, QuotaLedger Ledger, UsageJournalWriter Writer)> RunAsync(UsageJournal journal, params FlushableCount[] more)
     {
