@@ -48,6 +48,7 @@ public sealed partial class UsageJournal : IDisposable
         var metering = options.Value.Metering;
         Folder = metering.Journal.FolderFor(UsageRecorder.InstanceName(metering));
         SegmentBytes = metering.Journal.SegmentBytes;
+        CommitInterval = metering.Journal.CommitInterval;
         Directory.CreateDirectory(Folder);
         try
         {
@@ -67,6 +68,9 @@ public sealed partial class UsageJournal : IDisposable
     public string Folder { get; }
 
     public long SegmentBytes { get; }
+
+    /// <summary>The shortest time between the starts of two commits.</summary>
+    public TimeSpan CommitInterval { get; }
 
     /// <summary>The writer id of this instance's usage rows: kept across runs as long as the journal is.</summary>
     public string Writer { get; }

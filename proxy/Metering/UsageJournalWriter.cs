@@ -1,10 +1,13 @@
+using System.Diagnostics;
+
 namespace Gateway.Proxy.Metering;
 
 /// <summary>
 /// The journal's group commit: waits until a count is queued (or a flush asks for a commit), takes everything queued
 /// by then, appends it as one batch, fsyncs, and marks the values journaled. While one commit is on disk the next
-/// batch accumulates, so the commits per second follow the disk, not the request rate, and a call is durable one
-/// commit (a write and an fsync, a few milliseconds) after it was counted. The first commit starts a new segment
+/// batch accumulates, and commits start at least <see cref="UsageJournal.CommitInterval"/> (5 ms) apart, so the
+/// commits per second follow the disk and that bound, not the request rate; a call is durable at most one interval
+/// plus one write and fsync after it was counted. The first commit starts a new segment
 /// holding every live count (the replayed ones included). Registered before <see cref="UsageFlushService"/>, so it
 /// stops after the shutdown flush, which asks it for a last commit.
 /// </summary>
@@ -28,8 +31,18 @@ public sealed partial class UsageJournalWriter(
     {
         var batch = new List<(FlushableCount Count, long Value)>();
         var waiters = new List<TaskCompletionSource>();
+        var lastCommit = 0L;
         while (true)
         {
+            // Pacing, not logic: real time on this thread only, so no test clock can hold a commit back.
+            var wait = journal.CommitInterval - Stopwatch.GetElapsedTime(lastCommit);
+            if (wait > TimeSpan.Zero)
+            {
+                Thread.Sleep(wait);
+            }
+
+            lastCommit = Stopwatch.GetTimestamp();
+
             // Waiters are taken before the queue is drained: what they wait for is in this batch.
             journal.TakeWaiters(waiters);
             batch.Clear();
