@@ -41,7 +41,7 @@ namespace Gateway.Proxy
             builder.AddGatewayListeners();
             builder.Services.AddGatewayCore(builder.Configuration);
             builder.Services.AddGatewayProblems();
-            builder.Services.AddApiKeysAndMetering();
+            builder.Services.AddApiKeysAndMetering(builder.Configuration);
             builder.Services.AddKeyChangeSubscription(builder.Configuration);
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
