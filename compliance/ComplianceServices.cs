@@ -16,6 +16,8 @@ public static class ComplianceServices
         services.AddSingleton<LicenceCatalog>();
         services.AddSingleton<ComplianceTables>();
         services.AddSingleton<KeyLicences>();
+        services.AddSingleton<EvidenceTable>();
+        services.AddSingleton<EvidenceRecorder>();
         return services;
     }
 }

@@ -42,6 +42,10 @@ public static partial class GatewayServices
         return services;
     }
 
+    /// <summary>Compliance evidence: recorded per key and hour after each response, flushed by <see cref="Compliance.EvidenceFlushService"/>.</summary>
+    public static IServiceCollection AddComplianceEvidence(this IServiceCollection services) =>
+        services.AddHostedService<Compliance.EvidenceFlushService>();
+
     /// <summary>
     /// With Service Bus configured (<c>Gateway:ServiceBus</c>), this instance's subscription to the <c>key-changes</c>
     /// topic, applied to the key cache as messages arrive; without, nothing (single node: changes arrive in-process).
