@@ -18,6 +18,8 @@ public static class ComplianceServices
         services.AddSingleton<KeyLicences>();
         services.AddSingleton<EvidenceTable>();
         services.AddSingleton<EvidenceRecorder>();
+        services.AddSingleton<FlagTable>();
+        services.AddSingleton<ComplianceScan>();
         return services;
     }
 }

@@ -46,7 +46,7 @@ namespace Gateway.Proxy
             builder.Services.AddKeyChangeSubscription(builder.Configuration);
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
-            builder.Services.AddCompliance(builder.Configuration).AddComplianceEvidence();
+            builder.Services.AddCompliance(builder.Configuration).AddComplianceEvidence().AddComplianceScanService();
             builder.Services.AddRotationOverlapSweepService();
             builder.Services.AddBilling(builder.Configuration).AddBillingReportTimer();
             builder.Services.AddControlPlaneOpenApi();
