@@ -85,6 +85,10 @@ public static class ControlPlaneServices
     public static IServiceCollection AddRotationOverlapSweepService(this IServiceCollection services) =>
         services.AddHostedService<RotationOverlapSweepService>();
 
+    /// <summary>The gateway's compliance scan on <c>Gateway:Compliance:ScanInterval</c> (the function app runs the same scan from a timer trigger).</summary>
+    public static IServiceCollection AddComplianceScanService(this IServiceCollection services) =>
+        services.AddHostedService<Compliance.ComplianceScanService>();
+
     /// <summary>A bearer token that did not validate: charged to its address; the kind of failure goes to the audit log, never the token.</summary>
     private static Task RecordFailedSignIn(AuthenticationFailedContext context) =>
         context.HttpContext.RequestServices.GetRequiredService<FailedSignIns>()

@@ -1,4 +1,5 @@
 using Gateway.Billing;
+using Gateway.Compliance;
 using Gateway.ControlPlane;
 using Gateway.ControlPlane.OpenApi;
 using Gateway.Core;
@@ -45,6 +46,7 @@ namespace Gateway.Proxy
             builder.Services.AddKeyChangeSubscription(builder.Configuration);
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
+            builder.Services.AddCompliance(builder.Configuration).AddComplianceEvidence().AddComplianceScanService();
             builder.Services.AddRotationOverlapSweepService();
             builder.Services.AddBilling(builder.Configuration).AddBillingReportTimer();
             builder.Services.AddPortal(builder.Configuration);

@@ -43,6 +43,10 @@ public static partial class GatewayServices
         return services;
     }
 
+    /// <summary>Compliance evidence: recorded per key and hour after each response, flushed by <see cref="Compliance.EvidenceFlushService"/>.</summary>
+    public static IServiceCollection AddComplianceEvidence(this IServiceCollection services) =>
+        services.AddHostedService<Compliance.EvidenceFlushService>();
+
     /// <summary>
     /// The usage journal when it is on (<c>Gateway:Metering:Journal</c>; by default in single-node mode): opened, and the
     /// previous run's counts read, when the recorder and the ledger are made, before the server listens; its group

@@ -50,6 +50,9 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["SyncBillingCatalog"] = Statuses(admin: 409, compliance: 403, developer: 403, other: 403),
         ["GetInvoicePreview"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
         ["GetBillingReconciliation"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["ScanCompliance"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["ListComplianceFlags"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
+        ["ReviewComplianceFlag"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
 
         // The portal's session (gateway only): who the caller is, for any role; sign-in and sign-out without the portal's
         // CSRF header are refused whoever asks (Portal/PortalSessionTests covers them with it).
@@ -282,6 +285,16 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, $"admin/v1/billing/preview?customerId={customer}");
             case "GetBillingReconciliation":
                 return new(HttpMethod.Get, $"admin/v1/billing/reconciliation?customerId={customer}");
+            case "ScanCompliance":
+                return new(HttpMethod.Post, "admin/v1/compliance/scan");
+            case "ListComplianceFlags":
+                return new(HttpMethod.Get, $"admin/v1/compliance/flags?customerId={customer}");
+            case "ReviewComplianceFlag":
+                var (flagged, _) = await Gateway.IssueKeyAsync(customer);
+                var flag = await Gateway.Services.GetRequiredService<global::Gateway.Compliance.FlagTable>().RaiseOrGrowAsync(
+                    new(global::Gateway.Compliance.FlagKinds.UnlicensedRoute, customer, flagged, "medium", TestClock.RunStart, TestClock.RunStart.AddHours(1), new Dictionary<string, long> { ["attempts"] = 5 }, "5 calls outside the licence", "display", 1),
+                    default);
+                return Post($"admin/v1/compliance/flags/{flag!.Id}/review", new { status = "acknowledged", note = "looking" });
             case "IssueToken":
                 return Post("admin/v1/tokens", new { role = "compliance" });
             case "GetPortalSession":

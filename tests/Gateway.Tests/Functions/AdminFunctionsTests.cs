@@ -81,6 +81,20 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
     }
 
     [Fact]
+    public void FunctionsMetadata_HasTheComplianceScanTimer_OnTheDefaultScanInterval()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var path = Path.Combine(RepositoryRoot.Path, "functions", "bin", configuration, "net10.0", "functions.metadata");
+        var scan = JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
+            .Single(f => f.GetProperty("name").GetString() == global::Gateway.Functions.Compliance.ComplianceScanFunction.Name);
+
+        var trigger = Assert.Single(scan.GetProperty("bindings").EnumerateArray());
+        Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal("0 */5 * * * *", trigger.GetProperty("schedule").GetString());
+        Assert.Equal(TimeSpan.FromMinutes(5), new global::Gateway.Compliance.ComplianceOptions().ScanInterval);
+    }
+
+    [Fact]
     public async Task Reads_AnswerTheSameInBothHosts()
     {
         var customer = await Gateway.CreateCustomerAsync();
@@ -266,6 +280,9 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
             Assert.True(o.ContainsKey(name), $"{name} missing from {body}");
             o.Remove(name);
         }
+
+        // A key's licence is as of its creation.
+        (o["licence"] as JsonObject)?.Remove("since");
 
         return o.ToJsonString();
     }
