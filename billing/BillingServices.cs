@@ -1,4 +1,5 @@
 using Gateway.Billing.Reporting;
+using Gateway.Billing.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,6 +25,9 @@ public static class BillingServices
         services.AddSingleton<IStripeClient>(sp => StripeClientFor(sp.GetRequiredService<IOptions<StripeOptions>>().Value));
         services.AddSingleton<MeterEventSender>();
         services.AddSingleton<UsageReportJob>();
+        services.AddSingleton<StripeEventVerifier>();
+        services.AddSingleton<StripeEventLog>();
+        services.AddSingleton<BillingAccounts>();
         return services;
     }
 

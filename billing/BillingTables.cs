@@ -12,7 +12,17 @@ public sealed class BillingTables(GatewayTables tables)
     /// <summary>What was reported to Stripe per customer and hour (partition: <c>{customerId}|{yyyyMM}</c>).</summary>
     public const string WatermarksName = "BillingWatermarks";
 
+    /// <summary>Per Stripe customer: the newest payment and subscription events applied (partition: Stripe customer id).</summary>
+    public const string AccountsName = "BillingAccounts";
+
+    /// <summary>Stripe event ids, insert-only claims (partition: event id).</summary>
+    public const string WebhookEventsName = "BillingWebhookEvents";
+
     public TableClient CustomerLinks { get; } = tables.Table(CustomerLinksName);
+
+    public TableClient Accounts { get; } = tables.Table(AccountsName);
+
+    public TableClient WebhookEvents { get; } = tables.Table(WebhookEventsName);
 
     public TableClient Watermarks { get; } = tables.Table(WatermarksName);
 
@@ -20,5 +30,7 @@ public sealed class BillingTables(GatewayTables tables)
     {
         await CustomerLinks.CreateIfNotExistsAsync(cancellationToken);
         await Watermarks.CreateIfNotExistsAsync(cancellationToken);
+        await Accounts.CreateIfNotExistsAsync(cancellationToken);
+        await WebhookEvents.CreateIfNotExistsAsync(cancellationToken);
     }
 }

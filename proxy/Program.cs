@@ -46,6 +46,7 @@ namespace Gateway.Proxy
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
             builder.Services.AddRotationOverlapSweepService();
+            builder.Services.AddPaymentGraceSweepService();
             builder.Services.AddBilling(builder.Configuration).AddBillingReportTimer();
             builder.Services.AddControlPlaneOpenApi();
             builder.Services.AddGatewayTelemetry(builder.Configuration);
