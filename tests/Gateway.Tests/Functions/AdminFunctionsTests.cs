@@ -2,10 +2,10 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Gateway.ControlPlane.Http;
-using Gateway.ControlPlane.Keys;
-using Gateway.Functions.Admin;
-using Gateway.Functions.Keys;
+using global::Gateway.ControlPlane.Http;
+using global::Gateway.ControlPlane.Keys;
+using global::Gateway.Functions.Admin;
+using global::Gateway.Functions.Keys;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -61,7 +61,7 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
             Assert.Equal(operation.Route, function.Route);
         }
 
-        var adminFunctions = functions.Where(f => f.Value.Route.StartsWith("/admin/", StringComparison.Ordinal)).Select(f => f.Key).Order();
+        var adminFunctions = functions.Where(f => f.Value.Route.StartsWith("/admin/", StringComparison.Ordinal) || f.Value.Route == global::Gateway.ControlPlane.Apis.StripeWebhookApi.Route).Select(f => f.Key).Order();
         Assert.Equal(operations.Select(o => o.Name).Order(), adminFunctions);
     }
 
@@ -78,6 +78,23 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
         Assert.Equal(RotationOverlapSweep.Schedule, trigger.GetProperty("schedule").GetString());
         Assert.Equal("0 * * * * *", trigger.GetProperty("schedule").GetString());
         Assert.Equal(TimeSpan.FromMinutes(1), RotationOverlapSweep.Interval);
+    }
+
+    [Fact]
+    public void FunctionsMetadata_HasTheStripeWebhook_AndThePaymentGraceSweepTimer()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var path = Path.Combine(RepositoryRoot.Path, "functions", "bin", configuration, "net10.0", "functions.metadata");
+        var functions = JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray().ToList();
+
+        var webhook = functions.Single(f => f.GetProperty("name").GetString() == nameof(global::Gateway.ControlPlane.Apis.StripeWebhookApi.ReceiveStripeWebhook));
+        var http = webhook.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString() == "httpTrigger");
+        Assert.Equal("billing/stripe/webhook", http.GetProperty("route").GetString());
+        Assert.Equal("anonymous", http.GetProperty("authLevel").GetString(), ignoreCase: true);
+        var sweep = functions.Single(f => f.GetProperty("name").GetString() == global::Gateway.Functions.Billing.PaymentGraceSweepFunction.Name);
+        var timer = Assert.Single(sweep.GetProperty("bindings").EnumerateArray());
+        Assert.Equal("timerTrigger", timer.GetProperty("type").GetString());
+        Assert.Equal(global::Gateway.ControlPlane.Billing.PaymentGraceSweep.Schedule, timer.GetProperty("schedule").GetString());
     }
 
     [Fact]
