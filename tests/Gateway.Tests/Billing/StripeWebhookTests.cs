@@ -27,7 +27,8 @@ public sealed class StripeWebhookTests(Azurite azurite) : GatewayTest(azurite)
             s =>
             {
                 s["Gateway:Stripe:WebhookSecret"] = Secret;
-                s["Gateway:Billing:PaymentFailedGrace"] = "3.00:00:00";
+                // An hour, not the default 3 days: moving the fake clock fires every per-minute timer of the gateway on the way.
+                s["Gateway:Billing:PaymentFailedGrace"] = "01:00:00";
                 settings?.Invoke(s);
             },
             services: s => s.AddSingleton<TimeProvider>(_time));
@@ -47,7 +48,7 @@ public sealed class StripeWebhookTests(Azurite azurite) : GatewayTest(azurite)
         }
 
         Assert.Equal(HttpStatusCode.OK, await CallAsync(gateway, key));
-        _time.Advance(TimeSpan.FromDays(3) - TimeSpan.FromMinutes(1));
+        _time.Advance(TimeSpan.FromHours(1) - TimeSpan.FromMinutes(1));
         await SweepAsync(gateway);
         Assert.Equal(HttpStatusCode.OK, await CallAsync(gateway, key));
 
@@ -124,7 +125,7 @@ public sealed class StripeWebhookTests(Azurite azurite) : GatewayTest(azurite)
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        _time.Advance(TimeSpan.FromDays(4));
+        _time.Advance(TimeSpan.FromHours(2));
         await SweepAsync(gateway);
         Assert.NotEqual(HttpStatusCode.PaymentRequired, await CallAsync(gateway, key));
         Assert.Equal("narrow", (await gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys/{keyId}")).GetProperty("plan").GetString());
