@@ -25,8 +25,13 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        _functions = new FunctionHost(TestGateway.DefaultSettings(Azurite, Upstream, Gateway.TablePrefix));
+        var settings = TestGateway.DefaultSettings(Azurite, Upstream, Gateway.TablePrefix);
+        Settings(settings);
+        _functions = new FunctionHost(settings);
     }
+
+    protected override void Settings(Dictionary<string, string?> settings) =>
+        settings["Gateway:Stripe:WebhookSecret"] = Billing.StripeWebhookEvents.Secret;
 
     public override async Task DisposeAsync()
     {
@@ -95,6 +100,33 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
         var timer = Assert.Single(sweep.GetProperty("bindings").EnumerateArray());
         Assert.Equal("timerTrigger", timer.GetProperty("type").GetString());
         Assert.Equal(global::Gateway.ControlPlane.Billing.PaymentGraceSweep.Schedule, timer.GetProperty("schedule").GetString());
+    }
+
+    [Fact]
+    public async Task StripeWebhook_ThroughTheFunction_RefusesAForgedDeliveryAsTheGatewayDoes_AndAppliesASignedOne()
+    {
+        var (_, stripeCustomer, keyId, _) = await Billing.StripeWebhookEvents.LinkedCustomerWithKeyAsync(Gateway);
+        var now = TestClock.Instance.GetUtcNow();
+        var body = Billing.StripeWebhookEvents.Subscription("customer.subscription.updated", stripeCustomer, now, "narrow");
+        var forged = new Dictionary<string, string> { ["Stripe-Signature"] = Billing.StripeWebhookEvents.Sign(body, now, "whsec_forged") };
+
+        var function = await _functions.InvokeAsync<global::Gateway.Functions.Billing.StripeWebhookFunction>((f, r) => f.Run(r), "POST", "/billing/stripe/webhook", json: body, token: null, headers: forged);
+        using var gateway = await Billing.StripeWebhookEvents.DeliverAsync(Gateway, body, forged["Stripe-Signature"]);
+
+        Assert.Equal((int)gateway.StatusCode, function.Status);
+        Assert.Equal(
+            JsonDocument.Parse(await gateway.Content.ReadAsStringAsync()).RootElement.GetProperty("type").GetString(),
+            JsonDocument.Parse(function.Body).RootElement.GetProperty("type").GetString());
+        Assert.Equal("open", (await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys/{keyId}")).GetProperty("plan").GetString());
+
+        var signed = new Dictionary<string, string> { ["Stripe-Signature"] = Billing.StripeWebhookEvents.Sign(body, now) };
+        var applied = await _functions.InvokeAsync<global::Gateway.Functions.Billing.StripeWebhookFunction>((f, r) => f.Run(r), "POST", "/billing/stripe/webhook", json: body, token: null, headers: signed);
+        using var repeated = await Billing.StripeWebhookEvents.DeliverAsync(Gateway, body, signed["Stripe-Signature"]);
+
+        Assert.Equal((400, 200), (function.Status, applied.Status));
+        Assert.Equal("applied", JsonDocument.Parse(applied.Body).RootElement.GetProperty("outcome").GetString());
+        Assert.Equal("duplicate", JsonDocument.Parse(await repeated.Content.ReadAsStringAsync()).RootElement.GetProperty("outcome").GetString());
+        Assert.Equal("narrow", (await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys/{keyId}")).GetProperty("plan").GetString());
     }
 
     [Fact]
