@@ -26,11 +26,21 @@ public sealed class BillingTables(GatewayTables tables)
 
     public TableClient Watermarks { get; } = tables.Table(WatermarksName);
 
+    // Set once every table exists; tables are never deleted, so a stale read only repeats the creation (idempotent).
+    private volatile bool _created;
+
+    /// <summary>Creates the tables on first use in this process; later calls cost nothing (webhooks answer fast).</summary>
     public async Task EnsureCreatedAsync(CancellationToken cancellationToken)
     {
+        if (_created)
+        {
+            return;
+        }
+
         await CustomerLinks.CreateIfNotExistsAsync(cancellationToken);
         await Watermarks.CreateIfNotExistsAsync(cancellationToken);
         await Accounts.CreateIfNotExistsAsync(cancellationToken);
         await WebhookEvents.CreateIfNotExistsAsync(cancellationToken);
+        _created = true;
     }
 }
