@@ -48,6 +48,7 @@ namespace Gateway.Proxy
             builder.Services.AddControlPlane(builder.Configuration);
             builder.Services.AddCompliance(builder.Configuration).AddComplianceEvidence().AddComplianceScanService();
             builder.Services.AddRotationOverlapSweepService();
+            builder.Services.AddPaymentGraceSweepService();
             builder.Services.AddBilling(builder.Configuration).AddBillingReportTimer();
             builder.Services.AddPortal(builder.Configuration);
             builder.Services.AddControlPlaneOpenApi();

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Gateway.ControlPlane.Contracts;
 
 /// <summary>Body of <c>POST /admin/v1/customers</c>.</summary>
-public sealed record CreateCustomerRequest(string? Name, string? Email);
+public sealed record CreateCustomerRequest(string? Name, string? Email, string? StripeCustomerId = null);
 
 /// <summary>Body of <c>PATCH /admin/v1/customers/{id}</c>: the fields to change.</summary>
 public sealed record UpdateCustomerRequest(string? Name, string? Email);

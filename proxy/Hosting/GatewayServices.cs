@@ -138,6 +138,7 @@ public static partial class GatewayServices
         var admin = app.MapAdminApi();
         admin.MapStatsApi();
         admin.MapSessionApi();
+        app.MapStripeWebhook();
     }
 
     private sealed class StorageFaultHandler : IExceptionHandler

@@ -110,6 +110,53 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         Assert.Empty(failures);
     }
 
+    protected override void Settings(Dictionary<string, string?> settings) =>
+        settings["Gateway:Stripe:WebhookSecret"] = Billing.StripeWebhookEvents.Secret;
+
+    /// <summary>
+    /// <c>POST /billing/stripe/webhook</c> (outside <c>/admin/v1</c>, so not in the walk above) takes no role: it is
+    /// anonymous to ASP.NET and authenticated by the Stripe-Signature header alone. Without a valid signature every
+    /// caller, whatever token it presents, gets 400 <c>webhook-signature-invalid</c>; with one, no token is needed.
+    /// </summary>
+    [Fact]
+    public async Task StripeWebhook_WithEveryRole_IsJudgedByTheStripeSignatureOnly()
+    {
+        var customer = await Gateway.CreateCustomerAsync();
+        var other = await Gateway.CreateCustomerAsync("Other Co");
+        var tokens = new Dictionary<string, string?>
+        {
+            [Admin] = TestGateway.AdminToken,
+            [Compliance] = await TokenAsync(new { role = "compliance" }),
+            [Developer] = await TokenAsync(new { role = "developer", customerId = customer }),
+            [OtherDeveloper] = await TokenAsync(new { role = "developer", customerId = other }),
+            [Anonymous] = null,
+        };
+        var body = Billing.StripeWebhookEvents.Event(Billing.StripeWebhookEvents.NewEventId(), "customer.tax_id.created", TestClock.Instance.GetUtcNow(), Billing.StripeWebhookEvents.CurrentApiVersion, new { id = "txi_1", @object = "tax_id" });
+
+        var failures = new List<string>();
+        foreach (var (caller, token) in tokens)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "billing/stripe/webhook") { Content = new StringContent(body) };
+            request.Headers.Authorization = token is null ? null : new AuthenticationHeaderValue("Bearer", token);
+            request.Headers.TryAddWithoutValidation("Stripe-Signature", Billing.StripeWebhookEvents.Sign(body, TestClock.Instance.GetUtcNow(), "whsec_not_the_secret"));
+            using var client = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+            using var response = await client.SendAsync(request);
+            var answer = await response.Content.ReadAsStringAsync();
+            if ((int)response.StatusCode != 400 || !answer.Contains("urn:gateway:problem:webhook-signature-invalid", StringComparison.Ordinal))
+            {
+                failures.Add($"webhook as {caller} with a forged signature: expected 400 webhook-signature-invalid, got {(int)response.StatusCode} {answer}");
+            }
+        }
+
+        using var signed = new HttpRequestMessage(HttpMethod.Post, "billing/stripe/webhook") { Content = new StringContent(body) };
+        signed.Headers.TryAddWithoutValidation("Stripe-Signature", Billing.StripeWebhookEvents.Sign(body, TestClock.Instance.GetUtcNow()));
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+        using var accepted = await anonymous.SendAsync(signed);
+
+        Assert.Empty(failures);
+        Assert.Equal(200, (int)accepted.StatusCode);
+    }
+
     /// <summary>The new query parameters and the CSV representation give no role more than the endpoint's JSON does.</summary>
     [Theory]
     [InlineData("usage-csv", 200, 200, 200, 404)]
