@@ -43,6 +43,7 @@ SCALING=${SCALING:-1}
 SCALING_KEYS=${SCALING_KEYS:-"1000 10000"}
 SCALING_ROUNDS=${SCALING_ROUNDS:-5}
 CONNECTIONS=${CONNECTIONS:-32}
+JOURNAL=${JOURNAL:-1}           # the gateway's usage journal (its default); 0 measures the in-memory path
 PROXY_CPU=${PROXY_CPU:-1}
 LOAD_CPU=${LOAD_CPU:-0}
 # The smoke's limits; why these figures: bench/README.md, "The smoke check and CI".
@@ -136,7 +137,12 @@ start_processes() {
   # The key-lookup limits are lifted: the many-keys case first uses thousands of new keys from one loopback address,
   # exactly what those limits refuse in production.
   # exec: the subshell becomes the gateway process, so $! is the gateway's pid (for CPU time and for stopping it).
-  (cd proxy && exec env "$destination" \
+  # Each gateway start its own usage journal (on by default, as in production single-node): a journal left by an
+  # earlier session would be replayed into this session's fresh Azurite. JOURNAL=0 measures the in-memory path.
+  local journal="$out/journal/$(date +%s%N)"
+  local journal_setting="Gateway__Metering__Journal__Path=$journal"
+  [[ $JOURNAL == 0 ]] && journal_setting="Gateway__Metering__Journal__Enabled=false"
+  (cd proxy && exec env "$destination" "$journal_setting" \
     Gateway__Storage__ConnectionString="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$AZURITE_PORT/devstoreaccount1;" \
     Gateway__Admin__Token=$TOKEN \
     Gateway__Listen__Address=127.0.0.1 Gateway__Listen__DataPort=$GATEWAY_PORT Gateway__Listen__AdminPort=$ADMIN_PORT \
@@ -323,7 +329,7 @@ echo "== Done in $(($(date +%s) - started)) s"
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ); duration: $(($(date +%s) - started)) s"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' + uncommitted changes')"
   echo "machine: $(nproc) CPUs, $(lscpu | sed -n 's/^Model name: *//p'); load average at start: $load_at_start, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "settings: SESSIONS=$SESSIONS ROUNDS=$ROUNDS ROUND_SECONDS=$ROUND_SECONDS WARM_SECONDS=$WARM_SECONDS WARM_BLOCKS=$WARM_BLOCKS CONNECTIONS=$CONNECTIONS LATENCY_ROUNDS=$LATENCY_ROUNDS PROXY_CPU=$PROXY_CPU LOAD_CPU=$LOAD_CPU"
+  echo "settings: SESSIONS=$SESSIONS ROUNDS=$ROUNDS ROUND_SECONDS=$ROUND_SECONDS WARM_SECONDS=$WARM_SECONDS WARM_BLOCKS=$WARM_BLOCKS CONNECTIONS=$CONNECTIONS JOURNAL=$JOURNAL LATENCY_ROUNDS=$LATENCY_ROUNDS PROXY_CPU=$PROXY_CPU LOAD_CPU=$LOAD_CPU"
   python3 bench/summarize.py "$results" "$out/latency.tsv"
 } | tee "$out/summary.txt"
 if [[ $SMOKE == 1 ]]; then

@@ -21,6 +21,19 @@ public sealed class StripeOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The webhook endpoint's signing secret (<c>whsec_…</c>); Key Vault in production. Unset: webhooks are refused (503).</summary>
+    public string? WebhookSecret { get; set; }
+
+    /// <summary>How far a webhook's signed timestamp may lie from the injected clock (Stripe's default: 5 minutes).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan WebhookTolerance { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Refuse (400) events whose <c>api_version</c> is not the one Stripe.net 53.1.0 reads (2026-10-28.endive).
+    /// On by default: an endpoint created for another API version sends objects of another shape.
+    /// </summary>
+    public bool ApiVersionCheck { get; set; } = true;
+
     public bool Enabled => !string.IsNullOrWhiteSpace(SecretKey);
 }
 
@@ -57,4 +70,11 @@ public sealed class BillingOptions
     /// <summary>The first backoff delay; it doubles with each retry, with jitter, and a 429's Retry-After is honoured.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// After <c>invoice.payment_failed</c>, how long the customer's keys keep working before billing suspends them
+    /// (402 at the gateway). Zero suspends at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "60.00:00:00")]
+    public TimeSpan PaymentFailedGrace { get; set; } = TimeSpan.FromDays(3);
 }

@@ -1,4 +1,5 @@
 using Gateway.Billing.Reporting;
+using Gateway.Billing.Webhooks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -27,6 +28,9 @@ public static class BillingServices
         services.AddSingleton<Catalog.CatalogSync>();
         services.AddSingleton<Invoices.InvoicePreviewer>();
         services.AddSingleton<Reconciliation.BillingReconciler>();
+        services.AddSingleton<StripeEventVerifier>();
+        services.AddSingleton<StripeEventLog>();
+        services.AddSingleton<BillingAccounts>();
         return services;
     }
 

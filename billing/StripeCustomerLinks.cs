@@ -8,17 +8,43 @@ public sealed record StripeCustomerLink(string CustomerId, string StripeCustomer
 
 /// <summary>
 /// The gateway-customer ↔ Stripe-customer link, in billing's own table (the Customer model stays billing-free).
-/// One row per gateway customer; linking again replaces the Stripe id.
+/// One row per gateway customer; linking again replaces the Stripe id. A second row, partition
+/// <c>stripe|{stripeCustomerId}</c>, row <c>customer</c>, finds the gateway customer of a Stripe customer (webhooks);
+/// it is written first, so a gateway row never exists without its reverse row.
 /// </summary>
 public sealed class StripeCustomerLinks(BillingTables tables)
 {
     private const string RowKey = "stripe";
+    private const string ReverseRowKey = "customer";
 
-    public async Task LinkAsync(string customerId, string stripeCustomerId, CancellationToken cancellationToken) =>
+    public async Task LinkAsync(string customerId, string stripeCustomerId, CancellationToken cancellationToken)
+    {
+        await tables.CustomerLinks.UpsertEntityAsync(
+            new TableEntity(ReversePartition(stripeCustomerId), ReverseRowKey) { ["CustomerId"] = customerId },
+            TableUpdateMode.Replace,
+            cancellationToken);
         await tables.CustomerLinks.UpsertEntityAsync(
             new TableEntity(customerId, RowKey) { ["StripeCustomerId"] = stripeCustomerId },
             TableUpdateMode.Replace,
             cancellationToken);
+    }
+
+    /// <summary>The gateway customer a Stripe customer is linked to, or null.</summary>
+    public async Task<string?> FindCustomerAsync(string stripeCustomerId, CancellationToken cancellationToken)
+    {
+        var row = await tables.CustomerLinks.GetEntityIfExistsAsync<TableEntity>(ReversePartition(stripeCustomerId), ReverseRowKey, cancellationToken: cancellationToken);
+        if (!row.HasValue)
+        {
+            return null;
+        }
+
+        // A relink moves the gateway row; the reverse row of the earlier Stripe customer then points at a gateway
+        // customer that is now billed as another: it counts only while the gateway row agrees.
+        var customerId = row.Value!.GetString("CustomerId");
+        return (await FindAsync(customerId, cancellationToken))?.StripeCustomerId == stripeCustomerId ? customerId : null;
+    }
+
+    private static string ReversePartition(string stripeCustomerId) => "stripe|" + stripeCustomerId;
 
     public async Task<StripeCustomerLink?> FindAsync(string customerId, CancellationToken cancellationToken)
     {

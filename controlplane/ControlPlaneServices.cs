@@ -28,6 +28,9 @@ public static class ControlPlaneServices
         services.AddSingleton<AuditLog>();
         services.AddSingleton<FailedSignIns>();
         services.AddSingleton<RotationOverlapSweep>();
+        services.AddSingleton<Billing.BillingEnforcement>();
+        services.AddSingleton<Billing.StripeWebhooks>();
+        services.AddSingleton<Billing.PaymentGraceSweep>();
         var entra = configuration.GetSection(SignInOptions.Section).Get<SignInOptions>()?.Entra ?? new EntraOptions();
 
         services.AddSingleton<GeneratedAdminToken>();
@@ -84,6 +87,14 @@ public static class ControlPlaneServices
     /// <summary>The gateway's rotation overlap sweep (the function app runs the same sweep from a timer trigger).</summary>
     public static IServiceCollection AddRotationOverlapSweepService(this IServiceCollection services) =>
         services.AddHostedService<RotationOverlapSweepService>();
+
+    /// <summary>The gateway's compliance scan on <c>Gateway:Compliance:ScanInterval</c> (the function app runs the same scan from a timer trigger).</summary>
+    public static IServiceCollection AddComplianceScanService(this IServiceCollection services) =>
+        services.AddHostedService<Compliance.ComplianceScanService>();
+
+    /// <summary>The gateway's payment grace sweep (the function app has its timer trigger instead).</summary>
+    public static IServiceCollection AddPaymentGraceSweepService(this IServiceCollection services) =>
+        services.AddHostedService<Billing.PaymentGraceSweepService>();
 
     /// <summary>A bearer token that did not validate: charged to its address; the kind of failure goes to the audit log, never the token.</summary>
     private static Task RecordFailedSignIn(AuthenticationFailedContext context) =>

@@ -127,7 +127,7 @@ public sealed class AdminOptions
 
 public sealed class MeteringOptions
 {
-    /// <summary>How often usage aggregated in memory is written to Table Storage. A hard crash can lose at most this much.</summary>
+    /// <summary>How often usage aggregated in memory is written to Table Storage. Without the journal a hard crash can lose at most this much.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00", ErrorMessage = "Gateway:Metering:FlushInterval must be between 00:00:00.050 and 00:05:00.")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(2);
 
@@ -152,6 +152,48 @@ public sealed class MeteringOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Gateway:Metering:UnhealthyAfter must be between 00:00:01 and 1.00:00:00.")]
     public TimeSpan UnhealthyAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    [ValidateObjectMembers]
+    public JournalOptions Journal { get; set; } = new();
+}
+
+/// <summary>
+/// The usage journal (<c>Gateway:Metering:Journal</c>): a local append-only file of this instance's counts, written with
+/// group commit (fsync) a few milliseconds behind the calls and replayed at start, so a hard crash loses only the calls
+/// counted since the last commit instead of a flush interval.
+/// </summary>
+public sealed class JournalOptions
+{
+    /// <summary>
+    /// On or off. Unset: on in single-node mode (no <c>Gateway:ServiceBus</c>), off with Service Bus (replicas whose
+    /// disk goes with them gain nothing from a local journal; give them a volume and set this to true).
+    /// </summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>
+    /// The folder of journals; this instance's is a subfolder named after <see cref="MeteringOptions.InstanceId"/> (else
+    /// the host name). Unset: <c>data/journal</c> under the working directory. Relative paths are taken from the working directory.
+    /// </summary>
+    public string? Path { get; set; }
+
+    /// <summary>
+    /// The shortest time between the starts of two commits: changes made meanwhile wait and go in one batch. Bounds the
+    /// fsyncs per second (and their CPU) whatever the disk's speed; a crash loses at most this plus one write and fsync
+    /// of counts. Zero: commit as fast as the disk allows.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "Gateway:Metering:Journal:CommitInterval must be between 00:00:00 and 00:00:01.")]
+    public TimeSpan CommitInterval { get; set; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>A segment is rotated (a new one starts with every live count, the old ones are deleted) past this size.</summary>
+    [Range(64 * 1024, 1024L * 1024 * 1024, ErrorMessage = "Gateway:Metering:Journal:SegmentBytes must be between 65536 and 1073741824.")]
+    public long SegmentBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Whether the journal is on, given whether Service Bus is configured (see <see cref="Enabled"/>).</summary>
+    public bool IsOn(ServiceBusOptions serviceBus) => Enabled ?? !serviceBus.IsConfigured;
+
+    /// <summary>This instance's journal folder.</summary>
+    public string FolderFor(string instance) =>
+        System.IO.Path.GetFullPath(System.IO.Path.Combine(Path is { Length: > 0 } path ? path : System.IO.Path.Combine("data", "journal"), instance));
 }
 
 /// <summary>

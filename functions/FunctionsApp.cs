@@ -1,4 +1,5 @@
 using Gateway.Billing;
+using Gateway.Compliance;
 using Gateway.ControlPlane;
 using Gateway.Core;
 using Microsoft.Extensions.Configuration;
@@ -14,6 +15,7 @@ public static class FunctionsApp
         services.AddGatewayCore(configuration);
         services.AddControlPlane(configuration);
         services.AddBilling(configuration);
+        services.AddCompliance(configuration);
         services.AddProblemDetails();
         return services;
     }

@@ -1,4 +1,5 @@
 using Gateway.Billing;
+using Gateway.Compliance;
 using Gateway.ControlPlane;
 using Gateway.ControlPlane.OpenApi;
 using Gateway.Core;
@@ -41,11 +42,13 @@ namespace Gateway.Proxy
             builder.AddGatewayListeners();
             builder.Services.AddGatewayCore(builder.Configuration);
             builder.Services.AddGatewayProblems();
-            builder.Services.AddApiKeysAndMetering();
+            builder.Services.AddApiKeysAndMetering(builder.Configuration);
             builder.Services.AddKeyChangeSubscription(builder.Configuration);
             builder.Services.AddGatewayProxy(builder.Configuration);
             builder.Services.AddControlPlane(builder.Configuration);
+            builder.Services.AddCompliance(builder.Configuration).AddComplianceEvidence().AddComplianceScanService();
             builder.Services.AddRotationOverlapSweepService();
+            builder.Services.AddPaymentGraceSweepService();
             builder.Services.AddBilling(builder.Configuration).AddBillingReportTimer();
             builder.Services.AddPortal(builder.Configuration);
             builder.Services.AddControlPlaneOpenApi();

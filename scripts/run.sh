@@ -5,6 +5,8 @@
 #
 # Environment overrides: GATEWAY_DATA_PORT (8080), GATEWAY_ADMIN_PORT (8081), DEMO_PORT (5080),
 # AZURITE_PORT (10002), AZURITE_LOCATION (.azurite), ASPNETCORE_ENVIRONMENT (Development).
+# The gateway's usage journal goes beside Azurite's data ({AZURITE_LOCATION}-journal, e.g. .azurite-journal/):
+# it belongs to that storage, and is replayed into it after a crash.
 # The demo upstream is not started when a ReverseProxy__Clusters__* environment variable or a
 # ReverseProxy:Clusters argument points the gateway at your own API.
 #
@@ -166,7 +168,9 @@ status=0
 if ((signals == 0)) && alive "$azurite_pid" && port_in_use "$azurite_port"; then
   say "Azurite (pid $azurite_pid) on 127.0.0.1:$azurite_port, data in $azurite_location${demo_pid:+; demo upstream (pid $demo_pid) on http://localhost:$demo_port}."
   (
+    journal_location=$(realpath -m "${azurite_location%/}-journal")
     cd proxy || exit 1
+    export Gateway__Metering__Journal__Path=${Gateway__Metering__Journal__Path:-$journal_location}
     export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
     export Gateway__Listen__DataPort=$data_port Gateway__Listen__AdminPort=$admin_port
     export Gateway__Storage__ConnectionString=${Gateway__Storage__ConnectionString:-"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$azurite_port/devstoreaccount1;"}

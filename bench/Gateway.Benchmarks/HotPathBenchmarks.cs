@@ -94,8 +94,9 @@ public class HotPathBenchmarks
         _context.Features.Set<IReverseProxyFeature>(new ProxyFeature(new RouteModel(route, null, HttpTransformer.Empty)));
         // The instruments as in production without an exporter: defined, nobody listening.
         var metrics = new GatewayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), new UsageFlushStatus([_recorder, ledger], time), new TableRequestCounter(), time);
-        _admission = new AdmissionMiddleware(_ => _completed, _verifier, ledger, _recorder, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
-        _admissionAsyncNext = new AdmissionMiddleware(_ => _upstream.Task, _verifier, ledger, _recorder, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
+        var evidence = new Gateway.Compliance.EvidenceRecorder(new Gateway.Compliance.EvidenceTable(new Gateway.Compliance.ComplianceTables(tables)), Options.Create(new Gateway.Compliance.ComplianceOptions()), time);
+        _admission = new AdmissionMiddleware(_ => _completed, _verifier, ledger, _recorder, evidence, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
+        _admissionAsyncNext = new AdmissionMiddleware(_ => _upstream.Task, _verifier, ledger, _recorder, evidence, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
     }
 
     [Benchmark(Description = "Key parse + verify, cache hit")]

@@ -53,8 +53,11 @@ public sealed partial class UsageReportJob(
     public static string Identifier(string customerId, int hour, int sequence) =>
         string.Create(CultureInfo.InvariantCulture, $"gw-{customerId}-{UsageCalendar.HourText(hour)}-{sequence}");
 
-    /// <summary>Reports every hour of the lookback through the current moment (the open hour included: later calls follow as a further event).</summary>
-    public async Task<UsageReportRun> RunAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Reports every hour of the lookback through the current moment (the open hour included: later calls follow as a
+    /// further event); of one customer only when <paramref name="customerId"/> is given (before an invoice is finalised).
+    /// </summary>
+    public async Task<UsageReportRun> RunAsync(CancellationToken cancellationToken, string? customerId = null)
     {
         var now = time.GetUtcNow();
         var fromHour = UsageCalendar.HourOf(now - options.Value.Lookback);
@@ -66,12 +69,14 @@ public sealed partial class UsageReportJob(
         var unlinked = new List<string>();
         var heldElsewhere = 0;
 
-        var linked = (await links.ListAsync(cancellationToken)).ToDictionary(l => l.CustomerId, StringComparer.Ordinal);
-        foreach (var customerId in linked.Keys.Order(StringComparer.Ordinal))
+        var linked = customerId is null
+            ? (await links.ListAsync(cancellationToken)).ToDictionary(l => l.CustomerId, StringComparer.Ordinal)
+            : (await links.FindAsync(customerId, cancellationToken) is { } link ? new Dictionary<string, StripeCustomerLink> { [customerId] = link } : []);
+        foreach (var linkedId in linked.Keys.Order(StringComparer.Ordinal))
         {
-            var stripeCustomer = linked[customerId].StripeCustomerId;
-            var ledger = await BillableHoursAsync(customerId, fromHour, toHour, cancellationToken);
-            var marks = await watermarks.ReadAsync(customerId, fromHour, toHour, cancellationToken);
+            var stripeCustomer = linked[linkedId].StripeCustomerId;
+            var ledger = await BillableHoursAsync(linkedId, fromHour, toHour, cancellationToken);
+            var marks = await watermarks.ReadAsync(linkedId, fromHour, toHour, cancellationToken);
             foreach (var hour in ledger.Keys.Union(marks.Keys).Order())
             {
                 var mark = marks.GetValueOrDefault(hour) ?? HourWatermark.None(hour);
@@ -80,20 +85,23 @@ public sealed partial class UsageReportJob(
                 {
                     if (billable > mark.Reported)
                     {
-                        events.Add(new ReportedHour(customerId, UsageCalendar.HourStart(hour), Identifier(customerId, hour, mark.Sequence + 1), billable - mark.Reported, billable, null, null));
+                        events.Add(new ReportedHour(linkedId, UsageCalendar.HourStart(hour), Identifier(linkedId, hour, mark.Sequence + 1), billable - mark.Reported, billable, null, null));
                     }
 
                     continue;
                 }
 
-                var (held, sent) = await ReportHourAsync(sender!, customerId, stripeCustomer, mark, billable, now, cancellationToken);
+                var (held, sent) = await ReportHourAsync(sender!, linkedId, stripeCustomer, mark, billable, now, cancellationToken);
                 heldElsewhere += held ? 1 : 0;
                 events.AddRange(sent);
             }
         }
 
         // Usage of customers without a Stripe link stays in the ledger, unreported, until they are linked.
-        unlinked.AddRange(await UnlinkedWithUsageAsync(linked, fromHour, toHour, cancellationToken));
+        if (customerId is null)
+        {
+            unlinked.AddRange(await UnlinkedWithUsageAsync(linked, fromHour, toHour, cancellationToken));
+        }
         var run = new UsageReportRun(dryRun, UsageCalendar.HourStart(fromHour), now, events, unlinked, heldElsewhere);
         LogRun(run.DryRun, run.Events.Count, run.ValueDelivered, run.Failed, run.Refused);
         return run;

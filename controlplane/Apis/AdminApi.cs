@@ -43,6 +43,7 @@ public static class AdminApi
         operations.MapTokensApi();
         operations.MapAuditApi();
         operations.MapBillingApi();
+        operations.MapComplianceApi();
         return api;
     }
 }

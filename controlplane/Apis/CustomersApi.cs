@@ -1,5 +1,7 @@
 using System.Security.Claims;
+using Gateway.Billing;
 using Gateway.ControlPlane.Audit;
+using Gateway.ControlPlane.Billing;
 using Gateway.ControlPlane.Contracts;
 using Gateway.ControlPlane.Http;
 using Gateway.ControlPlane.Security;
@@ -49,12 +51,18 @@ public static class CustomersApi
         return api;
     }
 
-    public static async Task<Results<Created<Customer>, ProblemHttpResult>> CreateCustomer(HttpRequest request, CustomerService customers, AuditLog audit, CancellationToken cancellationToken)
+    public static async Task<Results<Created<Customer>, ProblemHttpResult>> CreateCustomer(HttpRequest request, CustomerService customers, AuditLog audit, BillingTables billingTables, StripeCustomerLinks links, BillingEnforcement billing, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync<CreateCustomerRequest>(request, cancellationToken);
         if (!body.Succeeded)
         {
             return ProblemResults.From(body.Problem!);
+        }
+
+        var stripeCustomerId = body.Value!.StripeCustomerId;
+        if (stripeCustomerId is not null && !StripeIds.IsCustomerId(stripeCustomerId))
+        {
+            return ProblemResults.From(ApiProblem.Invalid("stripeCustomerId", "must be a Stripe customer id: 'cus_' and letters or digits."));
         }
 
         var created = await customers.CreateAsync(body.Value!.Name, body.Value.Email, cancellationToken);
@@ -64,7 +72,16 @@ public static class CustomersApi
         }
 
         var customer = created.Value!;
-        await audit.RecordAsync(request.HttpContext, AuditActions.CustomerCreated, customer.Id, $"name '{customer.Name}', e-mail '{customer.Email}'", cancellationToken);
+        if (stripeCustomerId is not null)
+        {
+            // Linked, then brought in line with what Stripe's events already said about that customer (if anything).
+            await billingTables.EnsureCreatedAsync(cancellationToken);
+            await links.LinkAsync(customer.Id, stripeCustomerId, cancellationToken);
+            await billing.ConvergeAsync(customer.Id, stripeCustomerId, cancellationToken);
+        }
+
+        var linked = stripeCustomerId is null ? "" : $", Stripe customer '{stripeCustomerId}'";
+        await audit.RecordAsync(request.HttpContext, AuditActions.CustomerCreated, customer.Id, $"name '{customer.Name}', e-mail '{customer.Email}'{linked}", cancellationToken);
         return TypedResults.Created($"/admin/v1/customers/{customer.Id}", customer);
     }
 

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Gateway.Compliance;
 using Gateway.ControlPlane.Audit;
 using Gateway.ControlPlane.Contracts;
 using Gateway.ControlPlane.Http;
@@ -83,7 +84,7 @@ public static class KeysApi
         return api;
     }
 
-    public static async Task<Results<Created<KeyView>, ProblemHttpResult>> IssueKey(HttpRequest request, ClaimsPrincipal user, ApiKeyService keys, AuditLog audit, CancellationToken cancellationToken)
+    public static async Task<Results<Created<KeyView>, ProblemHttpResult>> IssueKey(HttpRequest request, ClaimsPrincipal user, ApiKeyService keys, KeyLicences licences, AuditLog audit, CancellationToken cancellationToken)
     {
         var body = await JsonBody.ReadAsync<CreateKeyRequest>(request, cancellationToken);
         if (!body.Succeeded)
@@ -96,8 +97,20 @@ public static class KeysApi
             return ProblemResults.From(hidden);
         }
 
-        // A developer issues within its plan's maximum of live keys; an admin is not bound by it.
+        // A developer issues within its plan's maximum of live keys and under the plan's terms; an admin is bound by neither.
         var developer = ControlPlaneCaller.Of(user).Role == Roles.Developer;
+        if (developer && body.Value.Licence is not null)
+        {
+            return ProblemResults.From(new ApiProblem(ProblemTypes.Forbidden, StatusCodes.Status403Forbidden, "Only an admin may change a plan's licence terms for a key; send 'purpose' alone."));
+        }
+
+        // The purpose is checked before the key exists; an unknown plan is left to the issuer to report.
+        var grant = licences.Check(body.Value.Plan, body.Value.Purpose, body.Value.Licence);
+        if (grant is { Succeeded: false })
+        {
+            return ProblemResults.From(grant.Value.Problem!);
+        }
+
         var issued = await keys.IssueAsync(body.Value!.CustomerId, body.Value.Plan, cancellationToken, body.Value.Name, maxLiveKeys: developer);
         if (!issued.Succeeded)
         {
@@ -105,8 +118,9 @@ public static class KeysApi
         }
 
         var record = issued.Value!.Record;
-        await audit.RecordAsync(request.HttpContext, AuditActions.KeyIssued, record.Id, $"customer {record.CustomerId}, plan '{record.Plan}'", cancellationToken);
-        return TypedResults.Created($"/admin/v1/keys/{record.Id}", KeyView.Of(record, issued.Value.Key));
+        var licence = await licences.AddVersionAsync(record.Id, record.CustomerId, record.Plan, grant!.Value.Value!, cancellationToken);
+        await audit.RecordAsync(request.HttpContext, AuditActions.KeyIssued, record.Id, $"customer {record.CustomerId}, plan '{record.Plan}', purpose '{licence.Purpose}'", cancellationToken);
+        return TypedResults.Created($"/admin/v1/keys/{record.Id}", KeyView.Of(record, issued.Value.Key) with { Licence = KeyLicenceView.Of(licence) });
     }
 
     public static async Task<Results<Ok<KeyPageView>, ProblemHttpResult>> ListKeys([AsParameters] KeyQuery query, ClaimsPrincipal user, ApiKeyService keys, CancellationToken cancellationToken)
@@ -157,7 +171,7 @@ public static class KeysApi
         return Respond(renamed);
     }
 
-    public static async Task<Results<Ok<KeyView>, ProblemHttpResult>> ChangeKeyPlan(string id, HttpRequest request, ApiKeyService keys, AuditLog audit, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<KeyView>, ProblemHttpResult>> ChangeKeyPlan(string id, HttpRequest request, ApiKeyService keys, KeyLicences licences, AuditLog audit, CancellationToken cancellationToken)
     {
         if (!ApiKeyFormat.IsKeyId(id))
         {
@@ -173,13 +187,14 @@ public static class KeysApi
         var changed = await keys.ChangePlanAsync(id, body.Value!.Plan, cancellationToken);
         if (changed.Succeeded)
         {
+            await licences.FollowPlanChangeAsync(changed.Value!, cancellationToken);
             await audit.RecordAsync(request.HttpContext, AuditActions.KeyPlanChanged, id, $"customer {changed.Value!.CustomerId}, plan '{changed.Value.Plan}'", cancellationToken);
         }
 
         return Respond(changed);
     }
 
-    public static async Task<Results<Created<RotatedKeyView>, ProblemHttpResult>> RotateKey(string id, HttpRequest request, ApiKeyService keys, AuditLog audit, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
+    public static async Task<Results<Created<RotatedKeyView>, ProblemHttpResult>> RotateKey(string id, HttpRequest request, ApiKeyService keys, KeyLicences licences, AuditLog audit, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
     {
         if (await NotOwnAsync(id, request.HttpContext.User, keys, cancellationToken) is { } hidden)
         {
@@ -207,6 +222,7 @@ public static class KeysApi
         }
 
         var (old, issued) = rotated.Value!;
+        await licences.CarryOverAsync(old.Id, issued.Record, cancellationToken);
         await audit.RecordAsync(request.HttpContext, AuditActions.KeyRotated, id, $"customer {old.CustomerId}, new key {issued.Record.Id}, old key expires {old.ExpiresAt:O}", cancellationToken);
         return TypedResults.Created($"/admin/v1/keys/{issued.Record.Id}", new RotatedKeyView(KeyView.Of(old), KeyView.Of(issued.Record, issued.Key)));
     }

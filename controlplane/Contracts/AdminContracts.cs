@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace Gateway.ControlPlane.Contracts;
 
 /// <summary>Body of <c>POST /admin/v1/customers</c>.</summary>
-public sealed record CreateCustomerRequest(string? Name, string? Email);
+public sealed record CreateCustomerRequest(string? Name, string? Email, string? StripeCustomerId = null);
 
 /// <summary>Body of <c>PATCH /admin/v1/customers/{id}</c>: the fields to change.</summary>
 public sealed record UpdateCustomerRequest(string? Name, string? Email);
@@ -35,7 +35,11 @@ public sealed record KeyQuery(
 public sealed record KeyPageView(IReadOnlyList<KeyView> Items, string? ContinuationToken);
 
 /// <summary>Body of <c>POST /admin/v1/keys</c>.</summary>
-public sealed record CreateKeyRequest(string? CustomerId, string? Plan, string? Name = null);
+/// <remarks>
+/// <c>purpose</c>: what the holder will use the data for, one of the plan's permitted purposes (default: the first).
+/// <c>licence</c>: an admin's overrides of the plan's terms for this key (a developer may not send it).
+/// </remarks>
+public sealed record CreateKeyRequest(string? CustomerId, string? Plan, string? Name = null, string? Purpose = null, Gateway.Compliance.LicenceOverride? Licence = null);
 
 /// <summary>Body of <c>POST /admin/v1/keys/bulk</c>: <c>count</c> keys of one customer and plan.</summary>
 public sealed record IssueKeysRequest(string? CustomerId, string? Plan, int? Count, string? Name = null);
@@ -97,7 +101,7 @@ public sealed record RotateKeyRequest(JsonElement? Overlap)
 }
 
 /// <summary>A key as the admin API shows it: never the hash, and the plaintext only in the creation response.</summary>
-public sealed record KeyView(string Id, string CustomerId, string Plan, string Status, string DisplayPrefix, DateTimeOffset CreatedAt, DateTimeOffset? StatusChangedAt, string? Name = null, DateTimeOffset? ExpiresAt = null, string? Key = null)
+public sealed record KeyView(string Id, string CustomerId, string Plan, string Status, string DisplayPrefix, DateTimeOffset CreatedAt, DateTimeOffset? StatusChangedAt, string? Name = null, DateTimeOffset? ExpiresAt = null, string? Key = null, KeyLicenceView? Licence = null)
 {
     public static KeyView Of(ApiKeyRecord r, string? key = null) =>
         new(r.Id, r.CustomerId, r.Plan, r.Status.ToString().ToLowerInvariant(), r.DisplayPrefix, r.CreatedAt, r.StatusChangedAt, r.Name, r.ExpiresAt, key);
@@ -112,4 +116,10 @@ public sealed record PlanView(string Name, string DisplayName, double RequestsPe
     public static PlanView Of(Plan p) => new(
         p.Name, p.DisplayName, p.RequestsPerSecond, p.Burst, p.MonthlyQuota, p.OverQuota.ToString().ToLowerInvariant(),
         [.. p.RouteGroups.Order(StringComparer.Ordinal)], p.PricePerMonth, p.OveragePricePerThousand, p.MaxKeys);
+}
+
+/// <summary>A key's licence as stored at issuance (or its last change of terms): the declared purpose and the terms in force.</summary>
+public sealed record KeyLicenceView(int Version, DateTimeOffset Since, string Purpose, Gateway.Compliance.LicenceTerms Terms)
+{
+    public static KeyLicenceView Of(Gateway.Compliance.KeyLicence licence) => new(licence.Version, licence.Since, licence.Purpose, licence.Terms);
 }

@@ -24,7 +24,7 @@ public static class ControlPlaneOpenApi
     public static IServiceCollection AddControlPlaneOpenApi(this IServiceCollection services) =>
         services.AddOpenApi(DocumentName, o =>
         {
-            o.ShouldInclude = d => d.RelativePath?.StartsWith("admin/v1", StringComparison.Ordinal) == true
+            o.ShouldInclude = d => (d.RelativePath?.StartsWith("admin/v1", StringComparison.Ordinal) == true || "/" + d.RelativePath == Apis.StripeWebhookApi.Route)
                 && d.ActionDescriptor.EndpointMetadata.OfType<AdminPlaneEndpoint>().Any();
             o.AddDocumentTransformer((document, _, _) =>
             {

@@ -298,6 +298,67 @@ public sealed class ApiKeyService(
         return revoked;
     }
 
+    /// <summary>
+    /// For jobs that audit each change once (billing): moves the key from <paramref name="from"/> to
+    /// <paramref name="to"/>, conditional on the record read (ETag), and announces it. Answers the record when this
+    /// call made the change; null when the key was not in <paramref name="from"/> (someone changed it first).
+    /// </summary>
+    public async Task<ApiKeyRecord?> SetStatusFromAsync(string keyId, ApiKeyStatus from, ApiKeyStatus to, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var changedHere = false;
+        var changed = await keys.ChangeAsync(
+            keyId,
+            k =>
+            {
+                changedHere = k.Status == from;
+                return changedHere ? k with { Status = to, StatusChangedAt = now } : null;
+            },
+            cancellationToken);
+        if (!changedHere || changed is null)
+        {
+            return null;
+        }
+
+        var reason = to switch
+        {
+            ApiKeyStatus.Suspended => KeyChangeReasons.Suspended,
+            ApiKeyStatus.Revoked => KeyChangeReasons.Revoked,
+            _ => KeyChangeReasons.Reactivated,
+        };
+        await publisher.PublishAsync(new KeyChange(keyId, changed.CustomerId, reason, now), cancellationToken);
+        return changed;
+    }
+
+    /// <summary>
+    /// For jobs that audit each change once (billing): moves a key that is not revoked to <paramref name="plan"/> and
+    /// announces it; null when the key is revoked, already on it, or the plan is unknown.
+    /// </summary>
+    public async Task<ApiKeyRecord?> MovePlanAsync(string keyId, string plan, CancellationToken cancellationToken)
+    {
+        if (!plans.TryGet(plan, out var found))
+        {
+            return null;
+        }
+
+        var changedHere = false;
+        var changed = await keys.ChangeAsync(
+            keyId,
+            k =>
+            {
+                changedHere = k.Status != ApiKeyStatus.Revoked && k.Plan != found.Name;
+                return changedHere ? k with { Plan = found.Name } : null;
+            },
+            cancellationToken);
+        if (!changedHere || changed is null)
+        {
+            return null;
+        }
+
+        await publisher.PublishAsync(new KeyChange(keyId, changed.CustomerId, KeyChangeReasons.PlanChanged, time.GetUtcNow()), cancellationToken);
+        return changed;
+    }
+
     private async Task<Outcome<ApiKeyRecord>> SetStatusAsync(string keyId, ApiKeyStatus status, string reason, CancellationToken cancellationToken)
     {
         // An id that is not of the shape key ids have names no key: 404 without a lookup.

@@ -34,6 +34,13 @@ public static class ProblemTypes
     public const string BodyTooLarge = Base + "body-too-large";
     public const string Forbidden = Base + "forbidden";
 
+    // Stripe webhook (admin port, /billing/stripe/webhook): the signature is the authentication
+    public const string WebhookSignatureInvalid = Base + "webhook-signature-invalid";
+    public const string WebhookMalformed = Base + "webhook-malformed";
+    public const string WebhookApiVersionMismatch = Base + "webhook-api-version-mismatch";
+    public const string WebhookInProgress = Base + "webhook-in-progress";
+    public const string WebhookNotConfigured = Base + "webhook-not-configured";
+
     /// <summary>The title every response of <paramref name="type"/> carries, whichever code path writes it.</summary>
     public static string Title(string type) => type switch
     {
@@ -58,6 +65,11 @@ public static class ProblemTypes
         NotFound => "Not found.",
         Conflict => "The request conflicts with the current state.",
         BodyTooLarge => "The request body is too large.",
+        WebhookSignatureInvalid => "The Stripe-Signature header does not sign this body (forged, expired or missing).",
+        WebhookMalformed => "The webhook body is not a Stripe event.",
+        WebhookApiVersionMismatch => "The event's API version is not the one this gateway reads.",
+        WebhookInProgress => "This event is being handled by another delivery; retry later.",
+        WebhookNotConfigured => "No webhook signing secret is configured.",
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "Not a problem type of this gateway."),
     };
 }

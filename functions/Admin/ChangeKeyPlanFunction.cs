@@ -1,3 +1,4 @@
+using Gateway.Compliance;
 using Gateway.ControlPlane.Apis;
 using Gateway.ControlPlane.Audit;
 using Gateway.ControlPlane.Security;
@@ -8,9 +9,9 @@ using Microsoft.Azure.Functions.Worker;
 namespace Gateway.Functions.Admin;
 
 /// <summary><c>PUT /api/admin/v1/keys/{id}/plan</c>: <see cref="KeysApi.ChangeKeyPlan"/>.</summary>
-public sealed class ChangeKeyPlanFunction(ApiKeyService keys, AuditLog audit)
+public sealed class ChangeKeyPlanFunction(ApiKeyService keys, KeyLicences licences, AuditLog audit)
 {
     [Function(nameof(KeysApi.ChangeKeyPlan))]
     public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "admin/v1/keys/{id}/plan")] HttpRequest request, string id) =>
-        AdminFunction.RunAsync(request, ControlPlanePolicies.Admin, () => KeysApi.ChangeKeyPlan(id, request, keys, audit, request.HttpContext.RequestAborted));
+        AdminFunction.RunAsync(request, ControlPlanePolicies.Admin, () => KeysApi.ChangeKeyPlan(id, request, keys, licences, audit, request.HttpContext.RequestAborted));
 }

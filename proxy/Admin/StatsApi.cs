@@ -1,15 +1,16 @@
 using Gateway.ControlPlane.Security;
 using Gateway.Core.Storage;
 using Gateway.Proxy.Metering;
+using Microsoft.AspNetCore.Mvc;
 
 namespace Gateway.Proxy.Admin;
 
 /// <summary>
 /// Process counters for operators and benchmarks: allocation, GC, and Table Storage use. <c>TableOperations</c> counts
 /// usage-flush transactions; <c>StorageRequests</c> counts every request sent to Table Storage (key reads and
-/// refreshes, quota baselines, flushes, retries).
+/// refreshes, quota baselines, flushes, retries); <c>JournalCommits</c> the usage journal's group commits (0 without a journal).
 /// </summary>
-public sealed record GatewayStats(long AllocatedBytes, int Gen0Collections, int Gen1Collections, int Gen2Collections, long TableOperations, long StorageRequests, string Writer);
+public sealed record GatewayStats(long AllocatedBytes, int Gen0Collections, int Gen1Collections, int Gen2Collections, long TableOperations, long StorageRequests, string Writer, long JournalCommits);
 
 public static class StatsApi
 {
@@ -18,14 +19,15 @@ public static class StatsApi
     /// process's own counters, so the gateway alone serves it (the function app has no such process).
     /// </summary>
     public static void MapStatsApi(this RouteGroupBuilder admin) =>
-        admin.MapGet("/stats", (UsageFlushService flusher, UsageRecorder recorder, TableRequestCounter storage) => TypedResults.Ok(new GatewayStats(
+        admin.MapGet("/stats", (UsageFlushService flusher, UsageRecorder recorder, TableRequestCounter storage, [FromServices] UsageJournal? journal) => TypedResults.Ok(new GatewayStats(
                 GC.GetTotalAllocatedBytes(precise: false),
                 GC.CollectionCount(0),
                 GC.CollectionCount(1),
                 GC.CollectionCount(2),
                 flusher.TableOperations,
                 storage.Requests,
-                recorder.Writer)))
+                recorder.Writer,
+                journal?.Commits ?? 0)))
             .WithName("GetGatewayStats")
             .WithSummary("Process counters of this gateway (allocation, GC, Table Storage use)")
             .RequireAuthorization(ControlPlanePolicies.Admin)

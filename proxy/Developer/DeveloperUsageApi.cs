@@ -1,3 +1,4 @@
+using Gateway.Compliance;
 using Gateway.Core.Usage;
 using Gateway.Proxy.Keys;
 using Gateway.Proxy.Problems;
@@ -18,7 +19,15 @@ public sealed record DeveloperUsage(
     long Overage,
     string OverQuota,
     DeveloperRateLimit RateLimit,
-    IReadOnlyList<string> RouteGroups);
+    IReadOnlyList<string> RouteGroups,
+    DeveloperLicence? Licence);
+
+/// <summary>
+/// The licence the key is held under: the purpose declared at issuance and the terms stored with the key (version 1
+/// at issuance, a new version when its terms changed). A key issued before licences were stored shows its plan's
+/// terms as version 0 and no purpose.
+/// </summary>
+public sealed record DeveloperLicence(int Version, DateTimeOffset? Since, string? Purpose, LicenceTerms Terms);
 
 public sealed record DeveloperRateLimit(double RequestsPerSecond, int Burst, int Remaining, int ResetSeconds);
 
@@ -27,7 +36,7 @@ public static class DeveloperUsageApi
     public const string Path = "/_gateway/usage";
 
     /// <summary><c>GET /_gateway/usage</c> on the data port, authenticated with the caller's own key.</summary>
-    public static void MapDeveloperUsage(this WebApplication app) => app.MapGet(Path, async (HttpContext context, ApiKeyVerifier verifier, QuotaLedger ledger, TimeProvider time) =>
+    public static void MapDeveloperUsage(this WebApplication app) => app.MapGet(Path, async (HttpContext context, ApiKeyVerifier verifier, QuotaLedger ledger, KeyLicences licences, LicenceCatalog catalog, TimeProvider time) =>
     {
         var verification = await verifier.VerifyAsync(context);
         if (verification.RefusesKey(out var refusal))
@@ -38,6 +47,12 @@ public static class DeveloperUsageApi
         }
 
         var caller = verification.Caller!;
+
+        // One storage read: this endpoint is never a counted call, so it is off the proxied hot path.
+        var stored = await licences.CurrentAsync(caller.KeyId, context.RequestAborted);
+        var licence = stored is not null
+            ? new DeveloperLicence(stored.Version, stored.Since, stored.Purpose, stored.Terms)
+            : catalog.TryGetTerms(caller.Plan.Name, out var planTerms) ? new DeveloperLicence(0, null, null, planTerms) : null;
         var now = time.GetUtcNow();
         var month = UsageCalendar.MonthOf(now);
         var used = caller.QuotaPeriod(ledger, month).Used;
@@ -56,6 +71,7 @@ public static class DeveloperUsageApi
             Math.Max(0, used - plan.MonthlyQuota),
             plan.OverQuota.ToString().ToLowerInvariant(),
             new DeveloperRateLimit(plan.RequestsPerSecond, plan.Burst, rate.Remaining, rate.SecondsUntilFull),
-            [.. plan.RouteGroups.Order(StringComparer.Ordinal)]));
+            [.. plan.RouteGroups.Order(StringComparer.Ordinal)],
+            licence));
     });
 }

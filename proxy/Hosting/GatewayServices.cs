@@ -22,7 +22,7 @@ namespace Gateway.Proxy.Hosting;
 public static partial class GatewayServices
 {
     /// <summary>Key verification, quotas and metering: the per-request state of the data plane.</summary>
-    public static IServiceCollection AddApiKeysAndMetering(this IServiceCollection services)
+    public static IServiceCollection AddApiKeysAndMetering(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<QuotaLedger>();
         services.AddSingleton<UsageRecorder>();
@@ -36,9 +36,32 @@ public static partial class GatewayServices
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IKeyChangeSink>(sp => sp.GetRequiredService<ApiKeyVerifier>());
         services.AddSingleton<UsageFlushStatus>();
+        services.AddUsageJournal(configuration);
         services.AddSingleton<UsageFlushService>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlushService>());
         services.AddHostedService<TableSetup>();
+        return services;
+    }
+
+    /// <summary>Compliance evidence: recorded per key and hour after each response, flushed by <see cref="Compliance.EvidenceFlushService"/>.</summary>
+    public static IServiceCollection AddComplianceEvidence(this IServiceCollection services) =>
+        services.AddHostedService<Compliance.EvidenceFlushService>();
+
+    /// <summary>
+    /// The usage journal when it is on (<c>Gateway:Metering:Journal</c>; by default in single-node mode): opened, and the
+    /// previous run's counts read, when the recorder and the ledger are made, before the server listens; its group
+    /// commit is a hosted service registered before the flush, so it stops after the shutdown flush.
+    /// </summary>
+    private static IServiceCollection AddUsageJournal(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(GatewayOptions.Section);
+        var journal = section.GetSection("Metering:Journal").Get<JournalOptions>() ?? new JournalOptions();
+        if (journal.IsOn(section.GetSection("ServiceBus").Get<ServiceBusOptions>() ?? new ServiceBusOptions()))
+        {
+            services.AddSingleton<UsageJournal>();
+            services.AddHostedService<UsageJournalWriter>();
+        }
+
         return services;
     }
 
@@ -115,6 +138,7 @@ public static partial class GatewayServices
         var admin = app.MapAdminApi();
         admin.MapStatsApi();
         admin.MapSessionApi();
+        app.MapStripeWebhook();
     }
 
     private sealed class StorageFaultHandler : IExceptionHandler

@@ -26,9 +26,31 @@ public sealed class FlushableCount
     /// <summary>No flush has found this count dirty yet.</summary>
     public const long Unstamped = long.MinValue;
 
+    private readonly UsageJournal? _journal;
     private long _count;
     private long _flushed;
     private long _storedBefore = Unstamped;
+    private long _journaled;
+    private int _queued;
+
+    /// <summary>A count kept in memory only (no journal): the flush writes <see cref="Count"/>.</summary>
+    public FlushableCount()
+    {
+    }
+
+    /// <summary>
+    /// A count whose changes go to <paramref name="journal"/> under <paramref name="journalKey"/> (one record line's
+    /// prefix, made once per count): the flush then writes <see cref="Journaled"/>, so storage never holds a value the
+    /// journal does not.
+    /// </summary>
+    public FlushableCount(UsageJournal journal, string journalKey)
+    {
+        _journal = journal;
+        JournalKey = journalKey;
+    }
+
+    /// <summary>What names this count in the journal; null without a journal.</summary>
+    public string? JournalKey { get; }
 
     /// <summary>The count in this process (its writer), including what is not stored yet.</summary>
     public long Count => Volatile.Read(ref _count);
@@ -36,23 +58,86 @@ public sealed class FlushableCount
     /// <summary>The count storage holds for this writer, as last written.</summary>
     public long Flushed => Volatile.Read(ref _flushed);
 
-    /// <summary>Storage does not hold <see cref="Count"/> yet: the next flush writes it.</summary>
-    public bool IsDirty => Count != Flushed;
+    /// <summary>The value the journal holds durably (fsynced); <see cref="Count"/> when there is no journal.</summary>
+    public long Journaled => _journal is null ? Count : Volatile.Read(ref _journaled);
 
-    public void Increment() => Interlocked.Increment(ref _count);
+    /// <summary>Storage (or the journal) does not hold <see cref="Count"/> yet: the next flush (or commit) writes it.</summary>
+    public bool IsDirty => Count != Flushed || Journaled != Count;
+
+    public void Increment()
+    {
+        Interlocked.Increment(ref _count);
+        Journal();
+    }
 
     /// <summary>Adds <paramref name="delta"/> (negative to give calls back) and returns the new count.</summary>
-    public long Add(long delta) => Interlocked.Add(ref _count, delta);
+    public long Add(long delta)
+    {
+        var count = Interlocked.Add(ref _count, delta);
+        Journal();
+        return count;
+    }
 
     /// <summary>Counts one more only if the count is still <paramref name="seen"/>: one step of a check-and-count loop.</summary>
-    public bool TryIncrementFrom(long seen) => Interlocked.CompareExchange(ref _count, seen + 1, seen) == seen;
+    public bool TryIncrementFrom(long seen)
+    {
+        if (Interlocked.CompareExchange(ref _count, seen + 1, seen) != seen)
+        {
+            return false;
+        }
 
-    /// <summary>Reads the count once; true when storage does not hold that value, which is then the one to write.</summary>
+        Journal();
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the value to write once; true when storage does not hold it, which is then the one to write. With a
+    /// journal that value is <see cref="Journaled"/>: storage never runs ahead of the journal, so a replay after a
+    /// crash never lowers what storage holds.
+    /// </summary>
     public bool TryReadDirty(out long count)
     {
-        count = Count;
+        count = Journaled;
         return count != Flushed;
     }
+
+    /// <summary>Sets the count replayed from the journal of this writer's previous run, before any call is counted.</summary>
+    internal void Restore(long value)
+    {
+        Volatile.Write(ref _count, value);
+        Journal();
+    }
+
+    /// <summary>
+    /// Journal ordering rule (the request side): the change is made first, then the count is queued for the journal
+    /// unless it is queued already. The writer clears <see cref="_queued"/> before it reads <see cref="Count"/>
+    /// (<see cref="TakeForCommit"/>), so a change either shows in that read or queues the count again: no change is
+    /// left out of the journal. One volatile read on the hot path; one exchange and one enqueue per count per commit.
+    /// </summary>
+    private void Journal()
+    {
+        if (_journal is not null && Volatile.Read(ref _queued) == 0 && Interlocked.Exchange(ref _queued, 1) == 0)
+        {
+            _journal.Enqueue(this);
+        }
+    }
+
+    /// <summary>The journal writer takes the count for a commit: unqueues it (a full fence), then reads the value to write.</summary>
+    internal long TakeForCommit()
+    {
+        Interlocked.Exchange(ref _queued, 0);
+        return Count;
+    }
+
+    /// <summary>A commit that took this count failed: queued again, for the next one.</summary>
+    internal void Requeue()
+    {
+        Interlocked.Exchange(ref _queued, 1);
+        _journal?.Enqueue(this);
+    }
+
+    /// <summary>The journal holds <paramref name="value"/> durably (called after the fsync, one writer at a time).</summary>
+    internal void MarkJournaled(long value) => Volatile.Write(ref _journaled, value);
 
     /// <summary>A timestamp before which every call of this count is in storage, or <see cref="Unstamped"/> (see Age).</summary>
     public long StoredBefore => Volatile.Read(ref _storedBefore);

@@ -25,8 +25,10 @@ public readonly record struct FlushResult(int Rows, int Batches, int FailedBatch
 /// (<see cref="FlushableCount.StoredBefore"/>), and leaves the rest dirty for the next flush, so a customer with
 /// many active keys never asks more of a Table Storage partition than it sustains. The shutdown flush writes everything.
 /// </para>
-/// On a hard crash, what was counted since it was last written is lost: at most one interval, or for a partition
-/// with more dirty rows than its budget, the intervals its backlog needs (<see cref="UsageFlushStatus.BacklogFlushes"/>).
+/// Without a journal, a hard crash loses what was counted since it was last written: at most one interval, or for a
+/// partition with more dirty rows than its budget, the intervals its backlog needs (<see cref="UsageFlushStatus.BacklogFlushes"/>).
+/// With one (<see cref="UsageJournal"/>), the flush writes journaled values, after asking for a commit, and a crash
+/// loses only what was counted since the last commit; the next run replays the rest.
 /// </summary>
 public sealed partial class UsageFlushService(
     IEnumerable<IUsageRowSource> sources,
@@ -36,7 +38,8 @@ public sealed partial class UsageFlushService(
     GatewayMetrics metrics,
     IOptions<GatewayOptions> options,
     TimeProvider time,
-    ILogger<UsageFlushService> logger) : BackgroundService
+    ILogger<UsageFlushService> logger,
+    UsageJournal? journal = null) : BackgroundService
 {
     private static readonly TimeSpan ShutdownFlushDeadline = TimeSpan.FromSeconds(15);
     private readonly SemaphoreSlim _flushing = new(1, 1);
@@ -98,6 +101,12 @@ public sealed partial class UsageFlushService(
         try
         {
             var started = status.FlushStarting();
+            if (journal is not null)
+            {
+                // The flush writes journaled values only: a commit first, so they hold every call made before it started.
+                await journal.SyncAsync(cancellationToken);
+            }
+
             var previousStarted = status.LastFlushStarted;
             var pending = new Dictionary<string, List<UsageRow>>(StringComparer.Ordinal);
             foreach (var source in sources)

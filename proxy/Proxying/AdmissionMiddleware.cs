@@ -1,3 +1,4 @@
+using Gateway.Compliance;
 using Gateway.Core.Storage;
 using Gateway.Core.Usage;
 using Gateway.Proxy.Keys;
@@ -20,6 +21,7 @@ public sealed partial class AdmissionMiddleware(
     ApiKeyVerifier verifier,
     QuotaLedger ledger,
     UsageRecorder usage,
+    EvidenceRecorder evidence,
     GatewayMetrics metrics,
     TimeProvider time,
     ILogger<AdmissionMiddleware> logger)
@@ -97,6 +99,11 @@ public sealed partial class AdmissionMiddleware(
     {
         if (verification.RefusesKey(out var refusal))
         {
+            if (refusal == Rejection.RevokedKey && verification.Caller is { } revoked)
+            {
+                RecordEvidence(context, revoked, EvidenceKind.AfterRevocation);
+            }
+
             return DataPlaneProblems.WriteAsync(context, refusal, verification.RetryAfterSeconds);
         }
 
@@ -142,7 +149,7 @@ public sealed partial class AdmissionMiddleware(
         }
         catch
         {
-            Count(admitted, FaultOutcome(context));
+            Count(context, admitted, FaultOutcome(context));
             throw;
         }
 
@@ -154,7 +161,7 @@ public sealed partial class AdmissionMiddleware(
         if (forwarding.IsCompleted)
         {
             // Faulted or cancelled: counted now; returning the task passes the fault on, as awaiting would.
-            Count(admitted, FaultOutcome(context));
+            Count(context, admitted, FaultOutcome(context));
             return forwarding;
         }
 
@@ -170,7 +177,7 @@ public sealed partial class AdmissionMiddleware(
         }
         catch
         {
-            Count(admitted, FaultOutcome(context));
+            Count(context, admitted, FaultOutcome(context));
             throw;
         }
 
@@ -184,7 +191,7 @@ public sealed partial class AdmissionMiddleware(
     private Task CountForwarded(HttpContext context, AdmittedCall admitted)
     {
         var outcome = ForwardedCalls.Outcome(context, out var problem);
-        Count(admitted, outcome);
+        Count(context, admitted, outcome);
         if (outcome != CallOutcome.GatewayError || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
         {
             return Task.CompletedTask;
@@ -203,10 +210,11 @@ public sealed partial class AdmissionMiddleware(
     /// Records the call; one that is not billable gives its quota back to the period that admitted it (after the
     /// outcome is known, so the call held its place while in flight).
     /// </summary>
-    private void Count(AdmittedCall admitted, CallOutcome outcome)
+    private void Count(HttpContext context, AdmittedCall admitted, CallOutcome outcome)
     {
         var caller = admitted.Caller;
         usage.Record(caller.CustomerId, caller.KeyId, admitted.RouteGroup, outcome);
+        RecordEvidence(context, caller, EvidenceKind.Call);
         metrics.Call(caller.Plan.Name, admitted.RouteGroup, outcome);
         ForwardingSpans.Stop(outcome);
         if (!outcome.IsBillable())
@@ -228,7 +236,34 @@ public sealed partial class AdmissionMiddleware(
             metrics.Call(caller.Plan.Name, routeGroup, outcome);
         }
 
+        if (EvidenceOf(rejection) is { } kind)
+        {
+            RecordEvidence(context, caller, kind);
+        }
+
         return DataPlaneProblems.WriteAsync(context, rejection, retryAfterSeconds);
+    }
+
+    /// <summary>The refusals compliance keeps evidence of; a rate-limited call is the plan working, not evidence.</summary>
+    private static EvidenceKind? EvidenceOf(Rejection rejection) => rejection switch
+    {
+        Rejection.RouteNotInPlan => EvidenceKind.UnlicensedRoute,
+        Rejection.Suspended or Rejection.RevokedKey => EvidenceKind.AfterRevocation,
+        Rejection.QuotaExhausted => EvidenceKind.QuotaRefusal,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Compliance evidence of a request by a known key, once its answer is decided: in memory only (the network as one
+    /// number, the user agent hashed), written by the evidence flush.
+    /// </summary>
+    private void RecordEvidence(HttpContext context, ApiCaller caller, EvidenceKind kind)
+    {
+        var network = ClientNetwork.Of(context.Connection.RemoteIpAddress);
+        var packed = network.Family == System.Net.Sockets.AddressFamily.InterNetwork
+            ? EvidenceNetwork.OfIPv4((uint)network.Prefix)
+            : EvidenceNetwork.OfIPv6(network.Prefix);
+        evidence.Record(caller.KeyId, caller.CustomerId, caller.Plan.Name, packed, context.Request.Headers.UserAgent.ToString(), kind);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Key storage is unavailable; answering 503.")]

@@ -25,8 +25,10 @@ public enum QuotaDecision
 /// then the call holds its place in the quota. The month row the flush writes is <see cref="Local"/> as it stands:
 /// the count after refunds (<see cref="Calls"/>, a <see cref="FlushableCount"/>).
 /// </summary>
-public sealed class QuotaPeriod(string customerId, string keyId, int month)
+public sealed class QuotaPeriod(string customerId, string keyId, int month, UsageJournal? journal = null)
 {
+    internal const string JournalPrefix = "m\t";
+
     private long _baseline;
     private int _dropped;
 
@@ -35,7 +37,7 @@ public sealed class QuotaPeriod(string customerId, string keyId, int month)
     public int Month { get; } = month;
 
     /// <summary>Calls admitted by this process (its writer) this month, less those given back: the month row's count.</summary>
-    public FlushableCount Calls { get; } = new();
+    public FlushableCount Calls { get; } = journal is null ? new() : new(journal, $"{JournalPrefix}{customerId}\t{keyId}\t{month}");
 
     /// <summary>Calls admitted by this process (its writer) this month, less those given back.</summary>
     public long Local => Calls.Count;
@@ -94,9 +96,33 @@ public sealed class QuotaLedger : IUsageRowSource
 {
     private readonly ConcurrentDictionary<(string KeyId, int Month), QuotaPeriod> _periods = new();
     private readonly Lock _dropping = new();
+    private readonly UsageJournal? _journal;
+
+    /// <summary>
+    /// With a journal, the months of the previous run's journal are restored first: a key's calls this month include
+    /// what this writer counted before a crash, so a blocking quota does not start over.
+    /// </summary>
+    public QuotaLedger(UsageJournal? journal = null)
+    {
+        _journal = journal;
+        if (journal is null)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in journal.Recovered)
+        {
+            if (key.StartsWith(QuotaPeriod.JournalPrefix, StringComparison.Ordinal)
+                && key.Split('\t') is [_, var customerId, var keyId, var monthText]
+                && int.TryParse(monthText, System.Globalization.CultureInfo.InvariantCulture, out var month))
+            {
+                Period(customerId, keyId, month).Calls.Restore(value);
+            }
+        }
+    }
 
     public QuotaPeriod Period(string customerId, string keyId, int month) =>
-        _periods.GetOrAdd((keyId, month), static (k, customerId) => new QuotaPeriod(customerId, k.KeyId, k.Month), customerId);
+        _periods.GetOrAdd((keyId, month), static (k, state) => new QuotaPeriod(state.customerId, k.KeyId, k.Month, state.Item2), (customerId, _journal));
 
     public IEnumerable<QuotaPeriod> Periods => _periods.Values;
 

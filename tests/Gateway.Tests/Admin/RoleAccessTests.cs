@@ -50,6 +50,9 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["SyncBillingCatalog"] = Statuses(admin: 409, compliance: 403, developer: 403, other: 403),
         ["GetInvoicePreview"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
         ["GetBillingReconciliation"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["ScanCompliance"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
+        ["ListComplianceFlags"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
+        ["ReviewComplianceFlag"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
 
         // The portal's session (gateway only): who the caller is, for any role; sign-in and sign-out without the portal's
         // CSRF header are refused whoever asks (Portal/PortalSessionTests covers them with it).
@@ -105,6 +108,53 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         }
 
         Assert.Empty(failures);
+    }
+
+    protected override void Settings(Dictionary<string, string?> settings) =>
+        settings["Gateway:Stripe:WebhookSecret"] = Billing.StripeWebhookEvents.Secret;
+
+    /// <summary>
+    /// <c>POST /billing/stripe/webhook</c> (outside <c>/admin/v1</c>, so not in the walk above) takes no role: it is
+    /// anonymous to ASP.NET and authenticated by the Stripe-Signature header alone. Without a valid signature every
+    /// caller, whatever token it presents, gets 400 <c>webhook-signature-invalid</c>; with one, no token is needed.
+    /// </summary>
+    [Fact]
+    public async Task StripeWebhook_WithEveryRole_IsJudgedByTheStripeSignatureOnly()
+    {
+        var customer = await Gateway.CreateCustomerAsync();
+        var other = await Gateway.CreateCustomerAsync("Other Co");
+        var tokens = new Dictionary<string, string?>
+        {
+            [Admin] = TestGateway.AdminToken,
+            [Compliance] = await TokenAsync(new { role = "compliance" }),
+            [Developer] = await TokenAsync(new { role = "developer", customerId = customer }),
+            [OtherDeveloper] = await TokenAsync(new { role = "developer", customerId = other }),
+            [Anonymous] = null,
+        };
+        var body = Billing.StripeWebhookEvents.Event(Billing.StripeWebhookEvents.NewEventId(), "customer.tax_id.created", TestClock.Instance.GetUtcNow(), Billing.StripeWebhookEvents.CurrentApiVersion, new { id = "txi_1", @object = "tax_id" });
+
+        var failures = new List<string>();
+        foreach (var (caller, token) in tokens)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "billing/stripe/webhook") { Content = new StringContent(body) };
+            request.Headers.Authorization = token is null ? null : new AuthenticationHeaderValue("Bearer", token);
+            request.Headers.TryAddWithoutValidation("Stripe-Signature", Billing.StripeWebhookEvents.Sign(body, TestClock.Instance.GetUtcNow(), "whsec_not_the_secret"));
+            using var client = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+            using var response = await client.SendAsync(request);
+            var answer = await response.Content.ReadAsStringAsync();
+            if ((int)response.StatusCode != 400 || !answer.Contains("urn:gateway:problem:webhook-signature-invalid", StringComparison.Ordinal))
+            {
+                failures.Add($"webhook as {caller} with a forged signature: expected 400 webhook-signature-invalid, got {(int)response.StatusCode} {answer}");
+            }
+        }
+
+        using var signed = new HttpRequestMessage(HttpMethod.Post, "billing/stripe/webhook") { Content = new StringContent(body) };
+        signed.Headers.TryAddWithoutValidation("Stripe-Signature", Billing.StripeWebhookEvents.Sign(body, TestClock.Instance.GetUtcNow()));
+        using var anonymous = new HttpClient { BaseAddress = Gateway.Admin.BaseAddress };
+        using var accepted = await anonymous.SendAsync(signed);
+
+        Assert.Empty(failures);
+        Assert.Equal(200, (int)accepted.StatusCode);
     }
 
     /// <summary>The new query parameters and the CSV representation give no role more than the endpoint's JSON does.</summary>
@@ -282,6 +332,16 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, $"admin/v1/billing/preview?customerId={customer}");
             case "GetBillingReconciliation":
                 return new(HttpMethod.Get, $"admin/v1/billing/reconciliation?customerId={customer}");
+            case "ScanCompliance":
+                return new(HttpMethod.Post, "admin/v1/compliance/scan");
+            case "ListComplianceFlags":
+                return new(HttpMethod.Get, $"admin/v1/compliance/flags?customerId={customer}");
+            case "ReviewComplianceFlag":
+                var (flagged, _) = await Gateway.IssueKeyAsync(customer);
+                var flag = await Gateway.Services.GetRequiredService<global::Gateway.Compliance.FlagTable>().RaiseOrGrowAsync(
+                    new(global::Gateway.Compliance.FlagKinds.UnlicensedRoute, customer, flagged, "medium", TestClock.RunStart, TestClock.RunStart.AddHours(1), new Dictionary<string, long> { ["attempts"] = 5 }, "5 calls outside the licence", "display", 1),
+                    default);
+                return Post($"admin/v1/compliance/flags/{flag!.Id}/review", new { status = "acknowledged", note = "looking" });
             case "IssueToken":
                 return Post("admin/v1/tokens", new { role = "compliance" });
             case "GetPortalSession":

@@ -46,6 +46,10 @@ public sealed class StatsApiTests(Azurite azurite) : SharedGatewayTest(azurite)
         Assert.Equal(1, Long(afterFlush, "storageRequests") - Long(afterCachedCalls, "storageRequests"));
 
         Assert.True(Long(afterFlush, "allocatedBytes") > Long(before, "allocatedBytes"));
+
+        // The usage journal (on by default) committed the calls: at most one commit per change (a quota count at
+        // admission, a usage count at the end, for each of the 11 calls) and the flush's own.
+        Assert.InRange(Long(afterFlush, "journalCommits") - Long(before, "journalCommits"), 1, (2 * 11) + 1);
         Assert.Equal(Gateway.Services.GetRequiredService<UsageRecorder>().Writer, afterFlush.GetProperty("writer").GetString());
     }
 

@@ -2,10 +2,10 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Gateway.ControlPlane.Http;
-using Gateway.ControlPlane.Keys;
-using Gateway.Functions.Admin;
-using Gateway.Functions.Keys;
+using global::Gateway.ControlPlane.Http;
+using global::Gateway.ControlPlane.Keys;
+using global::Gateway.Functions.Admin;
+using global::Gateway.Functions.Keys;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -25,8 +25,13 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        _functions = new FunctionHost(TestGateway.DefaultSettings(Azurite, Upstream, Gateway.TablePrefix));
+        var settings = TestGateway.DefaultSettings(Azurite, Upstream, Gateway.TablePrefix);
+        Settings(settings);
+        _functions = new FunctionHost(settings);
     }
+
+    protected override void Settings(Dictionary<string, string?> settings) =>
+        settings["Gateway:Stripe:WebhookSecret"] = Billing.StripeWebhookEvents.Secret;
 
     public override async Task DisposeAsync()
     {
@@ -61,7 +66,7 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
             Assert.Equal(operation.Route, function.Route);
         }
 
-        var adminFunctions = functions.Where(f => f.Value.Route.StartsWith("/admin/", StringComparison.Ordinal)).Select(f => f.Key).Order();
+        var adminFunctions = functions.Where(f => f.Value.Route.StartsWith("/admin/", StringComparison.Ordinal) || f.Value.Route == global::Gateway.ControlPlane.Apis.StripeWebhookApi.Route).Select(f => f.Key).Order();
         Assert.Equal(operations.Select(o => o.Name).Order(), adminFunctions);
     }
 
@@ -78,6 +83,64 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
         Assert.Equal(RotationOverlapSweep.Schedule, trigger.GetProperty("schedule").GetString());
         Assert.Equal("0 * * * * *", trigger.GetProperty("schedule").GetString());
         Assert.Equal(TimeSpan.FromMinutes(1), RotationOverlapSweep.Interval);
+    }
+
+    [Fact]
+    public void FunctionsMetadata_HasTheComplianceScanTimer_OnTheDefaultScanInterval()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var path = Path.Combine(RepositoryRoot.Path, "functions", "bin", configuration, "net10.0", "functions.metadata");
+        var scan = JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray()
+            .Single(f => f.GetProperty("name").GetString() == global::Gateway.Functions.Compliance.ComplianceScanFunction.Name);
+
+        var trigger = Assert.Single(scan.GetProperty("bindings").EnumerateArray());
+        Assert.Equal("timerTrigger", trigger.GetProperty("type").GetString());
+        Assert.Equal("0 */5 * * * *", trigger.GetProperty("schedule").GetString());
+        Assert.Equal(TimeSpan.FromMinutes(5), new global::Gateway.Compliance.ComplianceOptions().ScanInterval);
+    }
+
+    [Fact]
+    public void FunctionsMetadata_HasTheStripeWebhook_AndThePaymentGraceSweepTimer()
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var path = Path.Combine(RepositoryRoot.Path, "functions", "bin", configuration, "net10.0", "functions.metadata");
+        var functions = JsonDocument.Parse(File.ReadAllText(path)).RootElement.EnumerateArray().ToList();
+
+        var webhook = functions.Single(f => f.GetProperty("name").GetString() == nameof(global::Gateway.ControlPlane.Apis.StripeWebhookApi.ReceiveStripeWebhook));
+        var http = webhook.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString() == "httpTrigger");
+        Assert.Equal("billing/stripe/webhook", http.GetProperty("route").GetString());
+        Assert.Equal("anonymous", http.GetProperty("authLevel").GetString(), ignoreCase: true);
+        var sweep = functions.Single(f => f.GetProperty("name").GetString() == global::Gateway.Functions.Billing.PaymentGraceSweepFunction.Name);
+        var timer = Assert.Single(sweep.GetProperty("bindings").EnumerateArray());
+        Assert.Equal("timerTrigger", timer.GetProperty("type").GetString());
+        Assert.Equal(global::Gateway.ControlPlane.Billing.PaymentGraceSweep.Schedule, timer.GetProperty("schedule").GetString());
+    }
+
+    [Fact]
+    public async Task StripeWebhook_ThroughTheFunction_RefusesAForgedDeliveryAsTheGatewayDoes_AndAppliesASignedOne()
+    {
+        var (_, stripeCustomer, keyId, _) = await Billing.StripeWebhookEvents.LinkedCustomerWithKeyAsync(Gateway);
+        var now = TestClock.Instance.GetUtcNow();
+        var body = Billing.StripeWebhookEvents.Subscription("customer.subscription.updated", stripeCustomer, now, "narrow");
+        var forged = new Dictionary<string, string> { ["Stripe-Signature"] = Billing.StripeWebhookEvents.Sign(body, now, "whsec_forged") };
+
+        var function = await _functions.InvokeAsync<global::Gateway.Functions.Billing.StripeWebhookFunction>((f, r) => f.Run(r), "POST", "/billing/stripe/webhook", json: body, token: null, headers: forged);
+        using var gateway = await Billing.StripeWebhookEvents.DeliverAsync(Gateway, body, forged["Stripe-Signature"]);
+
+        Assert.Equal((int)gateway.StatusCode, function.Status);
+        Assert.Equal(
+            JsonDocument.Parse(await gateway.Content.ReadAsStringAsync()).RootElement.GetProperty("type").GetString(),
+            JsonDocument.Parse(function.Body).RootElement.GetProperty("type").GetString());
+        Assert.Equal("open", (await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys/{keyId}")).GetProperty("plan").GetString());
+
+        var signed = new Dictionary<string, string> { ["Stripe-Signature"] = Billing.StripeWebhookEvents.Sign(body, now) };
+        var applied = await _functions.InvokeAsync<global::Gateway.Functions.Billing.StripeWebhookFunction>((f, r) => f.Run(r), "POST", "/billing/stripe/webhook", json: body, token: null, headers: signed);
+        using var repeated = await Billing.StripeWebhookEvents.DeliverAsync(Gateway, body, signed["Stripe-Signature"]);
+
+        Assert.Equal((400, 200), (function.Status, applied.Status));
+        Assert.Equal("applied", JsonDocument.Parse(applied.Body).RootElement.GetProperty("outcome").GetString());
+        Assert.Equal("duplicate", JsonDocument.Parse(await repeated.Content.ReadAsStringAsync()).RootElement.GetProperty("outcome").GetString());
+        Assert.Equal("narrow", (await Gateway.Admin.GetFromJsonAsync<JsonElement>($"admin/v1/keys/{keyId}")).GetProperty("plan").GetString());
     }
 
     [Fact]
@@ -266,6 +329,9 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
             Assert.True(o.ContainsKey(name), $"{name} missing from {body}");
             o.Remove(name);
         }
+
+        // A key's licence is as of its creation.
+        (o["licence"] as JsonObject)?.Remove("since");
 
         return o.ToJsonString();
     }

@@ -67,6 +67,9 @@ public sealed class GatewayProcess : IAsyncDisposable
                 start.Environment[name] = value;
             }
 
+            // Its own journal unless the test names one: processes side by side must not share the default folder.
+            start.Environment.TryAdd("Gateway__Metering__Journal__Path", TestGateway.NewJournalPath());
+
             var output = new ConcurrentQueue<string>();
             var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
             process.OutputDataReceived += (_, e) => { if (e.Data is not null) output.Enqueue(e.Data); };

@@ -48,6 +48,10 @@ public sealed class TestGateway : IAsyncDisposable
         ["Gateway:Keys:Environment"] = "test",
         ["Gateway:Metering:FlushInterval"] = "00:00:00.200",
 
+        // Every gateway of a test its own journal (the default is one folder per instance name under the working
+        // directory, which gateways running side by side would share); a restart on the same settings finds it again.
+        ["Gateway:Metering:Journal:Path"] = NewJournalPath(),
+
         // Every test client is one network (loopback) and some make hundreds of new keys at once; the lookup limiter's
         // own tests (Keys/KeyLookupLimitTests) set the limits they test.
         ["Gateway:Keys:UnknownKeyReadsPerSecondPerNetwork"] = "1000000",
@@ -113,6 +117,7 @@ public sealed class TestGateway : IAsyncDisposable
     {
         var ports = FreePort.Take(2);
         config.TryAdd("Gateway:Listen:Address", "127.0.0.1");
+        config.TryAdd("Gateway:Metering:Journal:Path", NewJournalPath());
         config.TryAdd("Gateway:Listen:DataPort", ports[0].ToString(System.Globalization.CultureInfo.InvariantCulture));
         config.TryAdd("Gateway:Listen:AdminPort", ports[1].ToString(System.Globalization.CultureInfo.InvariantCulture));
         return GatewayApp.Build([], builder =>
@@ -125,6 +130,9 @@ public sealed class TestGateway : IAsyncDisposable
             services?.Invoke(builder.Services);
         });
     }
+
+    /// <summary>A new, empty journal folder under the temp directory.</summary>
+    public static string NewJournalPath() => Path.Combine(Path.GetTempPath(), "gateway-tests-journal", Guid.NewGuid().ToString("N"));
 
     public static string NewTablePrefix() => "t" + Guid.NewGuid().ToString("N")[..12];
 

@@ -79,12 +79,17 @@ public sealed class AdmissionAllocationTests
 
         var context = new DefaultHttpContext();
         context.Request.Headers[ApiKeyCredentials.ApiKeyHeader] = key;
+
+        // Compliance evidence records the client network and a hash of the user agent of every call: neither allocates.
+        context.Request.Headers.UserAgent = "allocation-test/1.0 (+https://example.test)";
+        context.Connection.RemoteIpAddress = System.Net.IPAddress.Parse("203.0.113.9");
         var route = new RouteConfig { RouteId = RouteGroup, ClusterId = "c", Metadata = new Dictionary<string, string> { [RouteGroups.MetadataKey] = RouteGroup } };
         context.Features.Set<IReverseProxyFeature>(new ProxyFeature(new RouteModel(route, null, HttpTransformer.Empty)));
 
         // The key's first sight reads storage; afterwards it is served from memory.
         await verifier.VerifyAsync(context.Request.Headers, CancellationToken.None);
-        var middleware = new AdmissionMiddleware(_ => Task.CompletedTask, verifier, ledger, recorder, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
+        var evidence = new Gateway.Compliance.EvidenceRecorder(new Gateway.Compliance.EvidenceTable(new Gateway.Compliance.ComplianceTables(tables)), Options.Create(new Gateway.Compliance.ComplianceOptions()), time);
+        var middleware = new AdmissionMiddleware(_ => Task.CompletedTask, verifier, ledger, recorder, evidence, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
         return (middleware, context);
     }
 

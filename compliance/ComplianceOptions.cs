@@ -1,0 +1,90 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Gateway.Compliance;
+
+/// <summary>Settings under <c>Gateway:Compliance</c>: licence terms and detection thresholds per plan, and the job's timing.</summary>
+public sealed class ComplianceOptions
+{
+    public const string Section = "Gateway:Compliance";
+
+    /// <summary>How often the gateway runs detection in-process (the function app's timer has its own schedule).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ScanInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How far back a scan reads evidence: the hours a flag's numbers are counted over.</summary>
+    [Range(typeof(TimeSpan), "01:00:00", "31.00:00:00")]
+    public TimeSpan ScanWindow { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How often the gateway writes the evidence it holds in memory to the evidence table.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Distinct client networks and user agents one key-hour cell remembers; beyond it the cell counts "at least this many".</summary>
+    [Range(8, 4096)]
+    public int DistinctCap { get; set; } = 256;
+
+    /// <summary>Licence terms and detection thresholds by plan name; a plan not listed gets the defaults of <see cref="PlanComplianceOptions"/>.</summary>
+    public Dictionary<string, PlanComplianceOptions> Plans { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>One plan's licence terms (<c>Gateway:Compliance:Plans:{plan}</c>) and the thresholds its flags are raised at.</summary>
+public sealed class PlanComplianceOptions
+{
+    /// <summary>
+    /// Purposes a key on this plan may declare (<c>display</c>, <c>analytics</c>, <c>research</c>, <c>ai-training</c>, …);
+    /// the first is the default. None configured: <see cref="DefaultPurposes"/> (a list default would be appended to by binding).
+    /// </summary>
+    public List<string> Purposes { get; set; } = [];
+
+    public static readonly IReadOnlyList<string> DefaultPurposes = [LicencePurposes.Display, LicencePurposes.Analytics, LicencePurposes.Research];
+
+    public IReadOnlyList<string> PurposesOrDefault => Purposes.Count == 0 ? DefaultPurposes : Purposes;
+
+    public bool Redistribution { get; set; }
+
+    /// <summary>Records a key may receive per UTC day; 0: no cap. Stored with the key's terms; enforced once records are extracted (not in this slice).</summary>
+    [Range(0, long.MaxValue)]
+    public long DailyRecordCap { get; set; }
+
+    /// <summary>Distinct client networks (/24 IPv4, /64 IPv6) one key may be used from in one hour.</summary>
+    [Range(1, 4096)]
+    public int MaxClientNetworks { get; set; } = 8;
+
+    /// <summary>Distinct user agents one key may be used with in one hour.</summary>
+    [Range(1, 4096)]
+    public int MaxUserAgents { get; set; } = 16;
+
+    [Range(0, 36500)]
+    public int RetentionDays { get; set; } = 30;
+
+    public DetectionThresholds Detection { get; set; } = new();
+}
+
+/// <summary>When the detection job raises a flag for a key on the plan (<c>Gateway:Compliance:Plans:{plan}:Detection</c>).</summary>
+public sealed class DetectionThresholds
+{
+    /// <summary>Calls to route groups outside the licence, within the scan window, that raise <c>unlicensed_route</c>.</summary>
+    [Range(1, int.MaxValue)]
+    public int UnlicensedRouteAttempts { get; set; } = 3;
+
+    /// <summary>Calls with the key after it was revoked or suspended that raise <c>use_after_revocation</c>.</summary>
+    [Range(1, int.MaxValue)]
+    public int AttemptsAfterRevocation { get; set; } = 3;
+
+    /// <summary>Calls refused for an exhausted quota (blocking plans) that raise <c>over_quota</c>.</summary>
+    [Range(1, int.MaxValue)]
+    public int CallsAfterExhaustion { get; set; } = 20;
+
+    /// <summary>Hours of the last 24 a key must be active in to count as round-the-clock for <c>bulk_harvesting</c>.</summary>
+    [Range(1, 24)]
+    public int RoundTheClockHours { get; set; } = 20;
+
+    /// <summary>Calls within the scan window a round-the-clock key must also have made for <c>bulk_harvesting</c>.</summary>
+    [Range(1, long.MaxValue)]
+    public long HarvestingCalls { get; set; } = 1_000;
+
+    /// <summary>Declared purposes for which round-the-clock volume is inconsistent (people look at displays; machines build corpora). None configured: <c>display</c>.</summary>
+    public List<string> DaytimePurposes { get; set; } = [];
+
+    public IReadOnlyList<string> DaytimePurposesOrDefault => DaytimePurposes.Count == 0 ? [LicencePurposes.Display] : DaytimePurposes;
+}

@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Compliance;
+
+public static class ComplianceServices
+{
+    /// <summary>Licence terms, key licences, evidence and detection: what both hosts register (after <c>AddGatewayCore</c>).</summary>
+    public static IServiceCollection AddCompliance(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ComplianceOptions>()
+            .Bind(configuration.GetSection(ComplianceOptions.Section))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ComplianceOptions>, ComplianceOptionsCheck>();
+        services.AddSingleton<LicenceCatalog>();
+        services.AddSingleton<ComplianceTables>();
+        services.AddSingleton<KeyLicences>();
+        services.AddSingleton<EvidenceTable>();
+        services.AddSingleton<EvidenceRecorder>();
+        services.AddSingleton<FlagTable>();
+        services.AddSingleton<ComplianceScan>();
+        return services;
+    }
+}
+
+/// <summary>Each setting's data annotations, one message per bad setting naming it as configured (<c>Gateway:Compliance:Plans:basic:MaxClientNetworks</c>).</summary>
+public sealed class ComplianceOptionsCheck : IValidateOptions<ComplianceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ComplianceOptions options)
+    {
+        var failures = Failures(options);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    public static List<string> Failures(ComplianceOptions options)
+    {
+        var failures = new List<string>();
+        Check(options, ComplianceOptions.Section, failures);
+        foreach (var (plan, settings) in options.Plans)
+        {
+            Check(settings, $"{ComplianceOptions.Section}:Plans:{plan}", failures);
+            Check(settings.Detection, $"{ComplianceOptions.Section}:Plans:{plan}:Detection", failures);
+            if (settings.Purposes.Any(p => !LicencePurposes.IsWellFormed(p.Trim().ToLowerInvariant())))
+            {
+                failures.Add($"{ComplianceOptions.Section}:Plans:{plan}:Purposes: each lowercase words joined by hyphens.");
+            }
+        }
+
+        return failures;
+    }
+
+    private static void Check(object target, string path, List<string> failures)
+    {
+        var results = new List<System.ComponentModel.DataAnnotations.ValidationResult>();
+        System.ComponentModel.DataAnnotations.Validator.TryValidateObject(target, new(target), results, validateAllProperties: true);
+        failures.AddRange(results.Select(r => $"{path}:{string.Join(",", r.MemberNames)}: {r.ErrorMessage}"));
+    }
+}

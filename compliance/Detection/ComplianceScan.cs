@@ -1,0 +1,207 @@
+using System.Globalization;
+using Gateway.Core.Plans;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Compliance;
+
+/// <summary>
+/// The detection job: reads the evidence of the last <see cref="ComplianceOptions.ScanWindow"/>, judges each key
+/// against its licence (purpose and terms as stored with the key) and its plan's thresholds, and raises or grows one
+/// flag per key and kind (<see cref="FlagTable"/>). Run by the gateway every <see cref="ComplianceOptions.ScanInterval"/>,
+/// by the function app's timer, and on demand (<c>POST /admin/v1/compliance/scan</c>); any number may run at once.
+/// No flag without evidence: each rule needs numbers over its threshold, and those numbers are the flag's evidence.
+/// Evidence from before a closed (dismissed or confirmed) flag's end is not judged again for that kind.
+/// </summary>
+public sealed class ComplianceScan(
+    EvidenceTable evidence,
+    FlagTable flags,
+    KeyLicences licences,
+    LicenceCatalog catalog,
+    PlanCatalog plans,
+    IEnumerable<IComplianceFlagPublisher> publishers,
+    IOptions<ComplianceOptions> options,
+    TimeProvider time)
+{
+    /// <summary>The function app's timer schedule (NCRONTAB with seconds): every five minutes, the default <see cref="ComplianceOptions.ScanInterval"/>.</summary>
+    public const string Schedule = "0 */5 * * * *";
+
+    /// <summary>Runs detection over the evidence so far; answers the flags it raised or grew.</summary>
+    public async Task<IReadOnlyList<ComplianceFlag>> RunAsync(CancellationToken cancellationToken)
+    {
+        var nowHour = time.GetUtcNow().UtcTicks / TimeSpan.TicksPerHour;
+        var windowHours = (long)Math.Ceiling(options.Value.ScanWindow.TotalHours);
+        var changed = new List<ComplianceFlag>();
+        foreach (var key in await evidence.ReadAsync(nowHour - windowHours + 1, cancellationToken))
+        {
+            var licence = await licences.CurrentAsync(key.KeyId, cancellationToken);
+            var terms = licence?.Terms ?? (catalog.TryGetTerms(key.Plan, out var planTerms) ? planTerms : null);
+            if (terms is null)
+            {
+                continue;
+            }
+
+            var existing = await flags.ForKeyAsync(key.KeyId, cancellationToken);
+            var judged = new KeyJudgement(key, licence, terms, catalog.Thresholds(key.Plan), plans.TryGet(key.Plan, out var plan) ? plan : null, nowHour);
+            foreach (var kind in FlagKinds.Detected)
+            {
+                // A closed flag settled the behaviour up to its end: only later hours can raise a new one.
+                var closedUntil = existing.Where(f => f.Kind == kind && !FlagStatuses.IsOngoing(f.Status)).Select(f => f.To.UtcTicks / TimeSpan.TicksPerHour).DefaultIfEmpty(long.MinValue).Max();
+                if (judged.Judge(kind, closedUntil) is { } candidate && await flags.RaiseOrGrowAsync(candidate, cancellationToken) is { } flag)
+                {
+                    changed.Add(flag);
+                }
+            }
+        }
+
+        foreach (var flag in changed)
+        {
+            foreach (var publisher in publishers)
+            {
+                await publisher.PublishAsync(flag, cancellationToken);
+            }
+        }
+
+        return changed;
+    }
+
+    /// <summary>One key's evidence against its licence and thresholds: one rule per kind.</summary>
+    private sealed class KeyJudgement(KeyEvidence key, KeyLicence? licence, LicenceTerms terms, DetectionThresholds thresholds, Plan? plan, long nowHour)
+    {
+        public FlagCandidate? Judge(string kind, long closedUntil)
+        {
+            var hours = key.Hours.Where(h => h.Hour >= closedUntil).ToList();
+            return hours.Count == 0 ? null : kind switch
+            {
+                FlagKinds.OverQuota => OverQuota(hours),
+                FlagKinds.UnlicensedRoute => UnlicensedRoute(hours),
+                FlagKinds.UseAfterRevocation => UseAfterRevocation(hours),
+                FlagKinds.KeySharing => KeySharing(hours),
+                FlagKinds.BulkHarvesting => BulkHarvesting(hours),
+                _ => null,
+            };
+        }
+
+        private FlagCandidate? OverQuota(List<HourEvidence> hours)
+        {
+            var refused = hours.Sum(h => h.QuotaRefusals);
+            if (plan?.OverQuota != OverQuotaBehaviour.Block || refused < thresholds.CallsAfterExhaustion)
+            {
+                return null;
+            }
+
+            var active = hours.Where(h => h.QuotaRefusals > 0).ToList();
+            return Candidate(
+                FlagKinds.OverQuota,
+                refused >= 10L * thresholds.CallsAfterExhaustion ? FlagSeverities.High : FlagSeverities.Medium,
+                active,
+                new() { ["callsAfterExhaustion"] = refused, ["threshold"] = thresholds.CallsAfterExhaustion, ["monthlyQuota"] = plan.MonthlyQuota, ["hours"] = active.Count },
+                $"{refused} calls after the monthly quota of {plan.MonthlyQuota} was used up (plan '{plan.Name}' blocks), over {active.Count} hour(s); the threshold is {thresholds.CallsAfterExhaustion}.");
+        }
+
+        private FlagCandidate? UnlicensedRoute(List<HourEvidence> hours)
+        {
+            var attempts = hours.Sum(h => h.UnlicensedRoute);
+            if (attempts < thresholds.UnlicensedRouteAttempts)
+            {
+                return null;
+            }
+
+            var active = hours.Where(h => h.UnlicensedRoute > 0).ToList();
+            return Candidate(
+                FlagKinds.UnlicensedRoute,
+                attempts >= 10L * thresholds.UnlicensedRouteAttempts ? FlagSeverities.High : FlagSeverities.Medium,
+                active,
+                new() { ["attempts"] = attempts, ["threshold"] = thresholds.UnlicensedRouteAttempts, ["hours"] = active.Count },
+                $"{attempts} calls to route groups outside the licence (licensed: {string.Join(", ", terms.RouteGroups)}) over {active.Count} hour(s); the threshold is {thresholds.UnlicensedRouteAttempts}.");
+        }
+
+        private FlagCandidate? UseAfterRevocation(List<HourEvidence> hours)
+        {
+            var attempts = hours.Sum(h => h.AfterRevocation);
+            if (attempts < thresholds.AttemptsAfterRevocation)
+            {
+                return null;
+            }
+
+            var active = hours.Where(h => h.AfterRevocation > 0).ToList();
+            var networks = active.SelectMany(h => h.Networks).Distinct().Count();
+            return Candidate(
+                FlagKinds.UseAfterRevocation,
+                FlagSeverities.High,
+                active,
+                new() { ["attempts"] = attempts, ["threshold"] = thresholds.AttemptsAfterRevocation, ["networks"] = networks, ["hours"] = active.Count },
+                $"{attempts} calls with the key after it was revoked or suspended, from {networks} network(s) over {active.Count} hour(s); the threshold is {thresholds.AttemptsAfterRevocation}.");
+        }
+
+        private FlagCandidate? KeySharing(List<HourEvidence> hours)
+        {
+            var over = hours.Where(h => h.Networks.Count > terms.MaxClientNetworks || h.UserAgents.Count > terms.MaxUserAgents).ToList();
+            if (over.Count == 0)
+            {
+                return null;
+            }
+
+            var maxNetworks = over.Max(h => h.Networks.Count);
+            var maxAgents = over.Max(h => h.UserAgents.Count);
+            var widest = over.MaxBy(h => h.Networks.Count)!;
+            var sample = string.Join(", ", widest.Networks.Take(5).Select(EvidenceNetwork.Describe));
+            var severity = maxNetworks >= 2 * terms.MaxClientNetworks || maxAgents >= 2 * terms.MaxUserAgents ? FlagSeverities.High : FlagSeverities.Medium;
+            return Candidate(
+                FlagKinds.KeySharing,
+                severity,
+                over,
+                new()
+                {
+                    ["maxNetworksInAnHour"] = maxNetworks,
+                    ["licensedNetworks"] = terms.MaxClientNetworks,
+                    ["maxUserAgentsInAnHour"] = maxAgents,
+                    ["licensedUserAgents"] = terms.MaxUserAgents,
+                    ["hoursOverLimit"] = over.Count,
+                    ["atLeast"] = over.Any(h => h.NetworksSaturated || h.UserAgentsSaturated) ? 1 : 0,
+                },
+                $"Used from up to {maxNetworks} client networks (licence: {terms.MaxClientNetworks}) and {maxAgents} user agents (licence: {terms.MaxUserAgents}) in one hour, in {over.Count} hour(s); e.g. {sample}.");
+        }
+
+        private FlagCandidate? BulkHarvesting(List<HourEvidence> hours)
+        {
+            var purpose = licence?.Purpose;
+            if (purpose is null || !thresholds.DaytimePurposesOrDefault.Contains(purpose, StringComparer.Ordinal))
+            {
+                return null;
+            }
+
+            var lastDay = hours.Where(h => h.Hour > nowHour - 24 && h.Calls > 0).ToList();
+            var calls = hours.Sum(h => h.Calls);
+            if (lastDay.Count < thresholds.RoundTheClockHours || calls < thresholds.HarvestingCalls)
+            {
+                return null;
+            }
+
+            var hoursOfDay = string.Join(",", lastDay.Select(h => (h.Hour % 24).ToString("D2", CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal));
+            return Candidate(
+                FlagKinds.BulkHarvesting,
+                lastDay.Count >= 24 && calls >= 10 * thresholds.HarvestingCalls ? FlagSeverities.High : FlagSeverities.Medium,
+                hours.Where(h => h.Calls > 0).ToList(),
+                new() { ["activeHoursOfLast24"] = lastDay.Count, ["roundTheClockHours"] = thresholds.RoundTheClockHours, ["calls"] = calls, ["callsThreshold"] = thresholds.HarvestingCalls },
+                $"Active in {lastDay.Count} of the last 24 hours (UTC hours {hoursOfDay}) with {calls} calls, for the declared purpose '{purpose}', which people use in their waking hours; thresholds: {thresholds.RoundTheClockHours} hours and {thresholds.HarvestingCalls} calls.");
+        }
+
+        private FlagCandidate Candidate(string kind, string severity, List<HourEvidence> hours, Dictionary<string, long> numbers, string summary) => new(
+            kind,
+            key.CustomerId,
+            key.KeyId,
+            severity,
+            new DateTimeOffset(hours.Min(h => h.Hour) * TimeSpan.TicksPerHour, TimeSpan.Zero),
+            new DateTimeOffset((hours.Max(h => h.Hour) + 1) * TimeSpan.TicksPerHour, TimeSpan.Zero),
+            numbers,
+            summary,
+            licence?.Purpose,
+            licence?.Version);
+    }
+}
+
+/// <summary>Sends flags a scan raised or grew to downstream tools (in Azure: the <c>compliance-flags</c> topic). None in single-node mode: flags stay in the table.</summary>
+public interface IComplianceFlagPublisher
+{
+    Task PublishAsync(ComplianceFlag flag, CancellationToken cancellationToken);
+}

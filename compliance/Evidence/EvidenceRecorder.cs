@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Compliance;
+
+/// <summary>
+/// The gateway's evidence in memory: one <see cref="KeyHourEvidence"/> per key and UTC hour, recorded after each
+/// response (no storage I/O on the request path; a cell already present costs a dictionary lookup and a lock), and
+/// written to the evidence table by <see cref="FlushAsync"/> as this writer's totals per cell.
+/// </summary>
+public sealed class EvidenceRecorder(EvidenceTable table, IOptions<ComplianceOptions> options, TimeProvider time) : IDisposable
+{
+    private readonly ConcurrentDictionary<(string KeyId, long Hour), KeyHourEvidence> _cells = new();
+    private readonly SemaphoreSlim _flushing = new(1, 1);
+    private readonly int _cap = options.Value.DistinctCap;
+
+    /// <summary>This process's id in the evidence rows: unique per process start, so instances never overwrite each other.</summary>
+    public string Writer { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{System.Security.Cryptography.RandomNumberGenerator.GetHexString(8, lowercase: true)}";
+
+    /// <summary>Records one request by a known key. <paramref name="userAgent"/> is hashed, never kept.</summary>
+    public void Record(string keyId, string customerId, string plan, ulong network, string? userAgent, EvidenceKind kind)
+    {
+        var hour = time.GetUtcNow().UtcTicks / TimeSpan.TicksPerHour;
+        if (!_cells.TryGetValue((keyId, hour), out var cell))
+        {
+            cell = _cells.GetOrAdd((keyId, hour), static (k, state) => new KeyHourEvidence(k.KeyId, state.CustomerId, state.Plan, k.Hour, state.Cap), (CustomerId: customerId, Plan: plan, Cap: _cap));
+        }
+
+        cell.Record(network, UserAgentHash(userAgent), kind);
+    }
+
+    /// <summary>The cells in memory (tests).</summary>
+    internal IEnumerable<KeyHourEvidence> Cells => _cells.Values;
+
+    public void Dispose() => _flushing.Dispose();
+
+    public static ulong UserAgentHash(string? userAgent) =>
+        string.IsNullOrEmpty(userAgent) ? 0 : XxHash3.HashToUInt64(MemoryMarshal.AsBytes(userAgent.AsSpan()));
+
+    /// <summary>
+    /// Writes every dirty cell (this writer's totals, upsert-replace) and marks each flushed as of its snapshot; then
+    /// drops clean cells two hours past (no request records into a past hour). One flush at a time. Answers the rows written.
+    /// </summary>
+    public async Task<int> FlushAsync(CancellationToken cancellationToken)
+    {
+        await _flushing.WaitAsync(cancellationToken);
+        try
+        {
+            var written = 0;
+            foreach (var cell in _cells.Values.Where(c => c.IsDirty))
+            {
+                var (evidence, change) = cell.Snapshot();
+                await table.WriteAsync(cell.KeyId, cell.CustomerId, cell.Plan, Writer, evidence, cancellationToken);
+                cell.MarkFlushed(change);
+                written++;
+            }
+
+            var past = time.GetUtcNow().UtcTicks / TimeSpan.TicksPerHour - 2;
+            foreach (var (key, cell) in _cells)
+            {
+                if (key.Hour < past && !cell.IsDirty)
+                {
+                    _cells.TryRemove(key, out _);
+                }
+            }
+
+            return written;
+        }
+        finally
+        {
+            _flushing.Release();
+        }
+    }
+}

@@ -1,0 +1,156 @@
+using System.Globalization;
+using Gateway.Compliance;
+using Gateway.ControlPlane.Audit;
+using Gateway.ControlPlane.Http;
+using Gateway.ControlPlane.Security;
+using Gateway.Core.Keys;
+using Gateway.Core.Problems;
+using Gateway.Core.Validation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+
+namespace Gateway.ControlPlane.Apis;
+
+/// <summary>Query of <c>GET /admin/v1/compliance/flags</c>: every filter optional; pages by continuation token.</summary>
+public sealed record FlagQuery(
+    [property: FromQuery(Name = "customerId")] string? CustomerId,
+    [property: FromQuery(Name = "keyId")] string? KeyId,
+    [property: FromQuery(Name = "kind")] string? Kind,
+    [property: FromQuery(Name = "status")] string? Status,
+    [property: FromQuery(Name = "limit")] int? Limit,
+    [property: FromQuery(Name = "continuationToken")] string? ContinuationToken);
+
+/// <summary>A page of flags; <see cref="ContinuationToken"/> asks for the next (null: the last page).</summary>
+public sealed record FlagPageView(IReadOnlyList<ComplianceFlag> Items, string? ContinuationToken);
+
+/// <summary>Body of <c>POST /admin/v1/compliance/flags/{id}/review</c>.</summary>
+public sealed record ReviewFlagRequest(string? Status, string? Note, bool SuspendKey = false);
+
+/// <summary>A review's answer: the flag as it now stands, and the key if the review suspended it.</summary>
+public sealed record FlagReviewView(ComplianceFlag Flag, string? SuspendedKeyId);
+
+/// <summary><c>/admin/v1/compliance</c>: run detection, list flags, review them.</summary>
+public static class ComplianceApi
+{
+    public const string ScanAction = "compliance.scan";
+    public const string ReviewAction = "compliance.flag-reviewed";
+
+    public static RouteGroupBuilder MapComplianceApi(this RouteGroupBuilder api)
+    {
+        api.MapPost("/compliance/scan", ScanCompliance)
+            .WithName(nameof(ScanCompliance))
+            .WithSummary("Run detection now over the evidence so far; answers the flags raised or updated")
+            .RequireAuthorization(ControlPlanePolicies.Admin);
+        api.MapGet("/compliance/flags", ListComplianceFlags)
+            .WithName(nameof(ListComplianceFlags))
+            .WithSummary("List flags, filtered by customerId, keyId, kind, status; paged by continuation token (limit 1-1000, default 100)")
+            .RequireAuthorization(ControlPlanePolicies.Review)
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapPost("/compliance/flags/{id}/review", ReviewComplianceFlag)
+            .WithName(nameof(ReviewComplianceFlag))
+            .WithSummary("Review a flag: open → acknowledged → dismissed or confirmed, with a note; confirming may suspend the key")
+            .RequireAuthorization(ControlPlanePolicies.Review)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        return api;
+    }
+
+    public static async Task<Ok<FlagPageView>> ScanCompliance(HttpContext context, ComplianceScan scan, AuditLog audit, CancellationToken cancellationToken)
+    {
+        var changed = await scan.RunAsync(cancellationToken);
+        await audit.RecordAsync(context, ScanAction, "compliance", string.Create(CultureInfo.InvariantCulture, $"{changed.Count} flag(s) raised or updated"), cancellationToken);
+        return TypedResults.Ok(new FlagPageView(changed, null));
+    }
+
+    public static async Task<Results<Ok<FlagPageView>, ProblemHttpResult>> ListComplianceFlags([AsParameters] FlagQuery query, FlagTable flags, CancellationToken cancellationToken)
+    {
+        var invalid = query.Limit is < 1 or > 1000 ? ApiProblem.Invalid("limit", "must be from 1 to 1000.")
+            : query.Kind is not null && !FlagKinds.Detected.Append(FlagKinds.RedistributionSuspected).Contains(query.Kind) ? ApiProblem.Invalid("kind", $"must be one of: {string.Join(", ", FlagKinds.Detected.Append(FlagKinds.RedistributionSuspected))}.")
+            : query.Status is not null and not (FlagStatuses.Open or FlagStatuses.Acknowledged or FlagStatuses.Dismissed or FlagStatuses.Confirmed) ? ApiProblem.Invalid("status", "must be open, acknowledged, dismissed or confirmed.")
+            : InputRules.OptionalKeyId("keyId", query.KeyId) ?? (query.CustomerId is null ? null : InputRules.CustomerId("customerId", query.CustomerId));
+        if (invalid is not null)
+        {
+            return ProblemResults.From(invalid);
+        }
+
+        try
+        {
+            var (items, next) = await flags.ListAsync(query.CustomerId, query.KeyId, query.Kind, query.Status, query.Limit ?? 100, string.IsNullOrEmpty(query.ContinuationToken) ? null : query.ContinuationToken, cancellationToken);
+            return TypedResults.Ok(new FlagPageView(items, next));
+        }
+        catch (Azure.RequestFailedException e) when (e.Status == 400)
+        {
+            return ProblemResults.From(ApiProblem.Invalid("continuationToken", "is not a token this API answered; start again without it."));
+        }
+    }
+
+    public static async Task<Results<Ok<FlagReviewView>, ProblemHttpResult>> ReviewComplianceFlag(string id, HttpRequest request, FlagTable flags, ApiKeyService keys, AuditLog audit, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync<ReviewFlagRequest>(request, cancellationToken);
+        if (!body.Succeeded)
+        {
+            return ProblemResults.From(body.Problem!);
+        }
+
+        var review = body.Value!;
+        if (review.Status is not (FlagStatuses.Acknowledged or FlagStatuses.Dismissed or FlagStatuses.Confirmed))
+        {
+            return ProblemResults.From(ApiProblem.Invalid("status", "must be acknowledged, dismissed or confirmed."));
+        }
+
+        if (review.Note is { Length: > 2000 })
+        {
+            return ProblemResults.From(ApiProblem.Invalid("note", "must be at most 2000 characters."));
+        }
+
+        if (review.SuspendKey && review.Status != FlagStatuses.Confirmed)
+        {
+            return ProblemResults.From(ApiProblem.Invalid("suspendKey", "only a confirmation may suspend the key."));
+        }
+
+        if (await flags.FindAsync(id, cancellationToken) is not { } found)
+        {
+            return ProblemResults.From(ApiProblem.NotFound("Flag", id));
+        }
+
+        var (flag, etag) = found;
+        if (!Allowed(flag.Status, review.Status))
+        {
+            return ProblemResults.From(ApiProblem.Conflict($"Flag '{id}' is {flag.Status}; it cannot become {review.Status} (open → acknowledged → dismissed or confirmed)."));
+        }
+
+        var reviewed = flag with { Status = review.Status };
+        if (!await flags.TryReplaceAsync(reviewed, etag, cancellationToken))
+        {
+            return ProblemResults.From(ApiProblem.Conflict($"Flag '{id}' changed while it was reviewed; read it again."));
+        }
+
+        string? suspended = null;
+        if (review.SuspendKey)
+        {
+            // Through the key lifecycle, so the change is stored, published to every gateway and audited like any suspension.
+            var outcome = await keys.SuspendAsync(flag.KeyId, cancellationToken);
+            if (outcome.Succeeded)
+            {
+                suspended = flag.KeyId;
+                await audit.RecordAsync(request.HttpContext, AuditActions.KeySuspended, flag.KeyId, $"customer {flag.CustomerId}, confirmed flag {id}", cancellationToken);
+            }
+        }
+
+        await audit.RecordAsync(request.HttpContext, ReviewAction, id, $"{flag.Status} → {review.Status}{(suspended is null ? "" : ", key suspended")}: {review.Note}", cancellationToken);
+        return TypedResults.Ok(new FlagReviewView(reviewed, suspended));
+    }
+
+    /// <summary>open → acknowledged → dismissed | confirmed; nothing leaves dismissed or confirmed.</summary>
+    private static bool Allowed(string from, string to) => (from, to) switch
+    {
+        (FlagStatuses.Open, FlagStatuses.Acknowledged) => true,
+        (FlagStatuses.Acknowledged, FlagStatuses.Dismissed or FlagStatuses.Confirmed) => true,
+        _ => false,
+    };
+}

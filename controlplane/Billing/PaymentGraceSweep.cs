@@ -1,0 +1,62 @@
+using Gateway.Billing.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.ControlPlane.Billing;
+
+/// <summary>
+/// Suspends the keys of customers whose grace after a failed payment has ended (<c>Gateway:Billing:PaymentFailedGrace</c>):
+/// every account whose <c>SuspendAt</c> has passed is converged (<see cref="BillingEnforcement"/>). Run every
+/// <see cref="Interval"/> by the gateway (<see cref="PaymentGraceSweepService"/>) and by the function app's timer;
+/// several sweeps at once suspend and audit each key once (the suspension is ETag-conditional).
+/// </summary>
+public sealed class PaymentGraceSweep(BillingAccounts accounts, BillingEnforcement enforcement, Gateway.Billing.BillingTables tables, TimeProvider time)
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
+
+    /// <summary>The same interval as the function app's timer schedule (NCRONTAB, with seconds).</summary>
+    public const string Schedule = "30 * * * * *";
+
+    /// <summary>Answers the keys this sweep suspended.</summary>
+    public async Task<int> SweepAsync(CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync(cancellationToken);
+        var changes = 0;
+        foreach (var account in await accounts.ListSuspensionDueAsync(time.GetUtcNow(), cancellationToken))
+        {
+            changes += await enforcement.ConvergeAsync(account.StripeCustomerId, cancellationToken);
+        }
+
+        return changes;
+    }
+}
+
+/// <summary>The gateway's sweep: <see cref="PaymentGraceSweep"/> every <see cref="PaymentGraceSweep.Interval"/> of the injected clock.</summary>
+public sealed partial class PaymentGraceSweepService(IServiceProvider services, TimeProvider time, ILogger<PaymentGraceSweepService> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(PaymentGraceSweep.Interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await services.GetRequiredService<PaymentGraceSweep>().SweepAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    SweepFailed(log, e);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The payment grace sweep failed; it runs again at the next interval.")]
+    private static partial void SweepFailed(ILogger logger, Exception exception);
+}
