@@ -19,6 +19,11 @@ public sealed class ComplianceOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>The Service Bus topic flags go out on when <c>Gateway:ServiceBus</c> is configured (infra/ provisions it).</summary>
+    [Required]
+    [StringLength(260, MinimumLength = 1)]
+    public string FlagTopic { get; set; } = "compliance-flags";
+
     /// <summary>Distinct client networks and user agents one key-hour cell remembers; beyond it the cell counts "at least this many".</summary>
     [Range(8, 4096)]
     public int DistinctCap { get; set; } = 256;

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.Configuration;
+using Gateway.Core;
+using Gateway.Core.Keys;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Compliance;
@@ -20,6 +23,14 @@ public static class ComplianceServices
         services.AddSingleton<EvidenceRecorder>();
         services.AddSingleton<FlagTable>();
         services.AddSingleton<ComplianceScan>();
+
+        // Past one machine flags also go to the compliance-flags topic, on the process's one Service Bus client.
+        if (configuration.GetSection($"{GatewayOptions.Section}:ServiceBus").Get<ServiceBusOptions>()?.IsConfigured == true)
+        {
+            services.TryAddSingleton<KeyChangeTopic>();
+            services.AddSingleton<IComplianceFlagPublisher, ServiceBusComplianceFlagPublisher>();
+        }
+
         return services;
     }
 }
