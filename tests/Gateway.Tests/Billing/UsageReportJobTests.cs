@@ -139,15 +139,9 @@ public sealed class UsageReportJobTests(Azurite azurite)
     [Fact]
     public async Task Run_PendingEventThatLanded_PastStripesDuplicateWindow_IsConfirmedFromTheMeter_NotSentAgain()
     {
-        await using var billing = await BillingHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { ["Gateway:Billing:MaxRetryAttempts"] = "2" });
-        var customer = CustomerIds.New();
-        await billing.AddLinkedCustomerAsync(customer);
-        await billing.WriteUsageAsync(customer, Hour0, CallOutcome.Status2xx, 10);
-        billing.Time.Advance(TimeSpan.FromHours(1));
         // Stripe takes the event but the answer is lost, and the retries fail: the event stays pending, its fate unknown.
-        billing.Server.Faults.Enqueue(new StripeFault(StripeFaultKind.CommittedThenDropped, "/v1/billing/meter_events"));
-        billing.Server.Faults.Enqueue(new StripeFault(StripeFaultKind.ServerError, "/v1/billing/meter_events"), 2);
-        Assert.Equal(DeliveryOutcome.Failed, Assert.Single((await billing.Job.RunAsync(CancellationToken.None)).Events).Outcome);
+        var (billing, _, _) = await PendingEventAsync(landed: true);
+        await using var _ = billing;
 
         billing.Time.Advance(TimeSpan.FromHours(25)); // Stripe no longer refuses the identifier as a duplicate
         var late = await billing.Job.RunAsync(CancellationToken.None);
@@ -161,13 +155,8 @@ public sealed class UsageReportJobTests(Azurite azurite)
     [Fact]
     public async Task Run_PendingEventThatNeverLanded_PastStripesDuplicateWindow_IsSentOnce()
     {
-        await using var billing = await BillingHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { ["Gateway:Billing:MaxRetryAttempts"] = "2" });
-        var customer = CustomerIds.New();
-        await billing.AddLinkedCustomerAsync(customer);
-        await billing.WriteUsageAsync(customer, Hour0, CallOutcome.Status2xx, 10);
-        billing.Time.Advance(TimeSpan.FromHours(1));
-        billing.Server.Faults.Enqueue(new StripeFault(StripeFaultKind.ServerError, "/v1/billing/meter_events"), 3);
-        Assert.Equal(DeliveryOutcome.Failed, Assert.Single((await billing.Job.RunAsync(CancellationToken.None)).Events).Outcome);
+        var (billing, customer, _) = await PendingEventAsync(landed: false);
+        await using var _ = billing;
 
         billing.Time.Advance(TimeSpan.FromHours(25));
         var late = await billing.Job.RunAsync(CancellationToken.None);
@@ -179,13 +168,8 @@ public sealed class UsageReportJobTests(Azurite azurite)
     [Fact]
     public async Task Run_PendingEventPastTheWindow_WhenTheMeterHoldsAnotherCount_StaysPendingAsRefused_AndSendsNothing()
     {
-        await using var billing = await BillingHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { ["Gateway:Billing:MaxRetryAttempts"] = "2" });
-        var customer = CustomerIds.New();
-        var stripeCustomer = await billing.AddLinkedCustomerAsync(customer);
-        await billing.WriteUsageAsync(customer, Hour0, CallOutcome.Status2xx, 10);
-        billing.Time.Advance(TimeSpan.FromHours(1));
-        billing.Server.Faults.Enqueue(new StripeFault(StripeFaultKind.ServerError, "/v1/billing/meter_events"), 3);
-        await billing.Job.RunAsync(CancellationToken.None);
+        var (billing, _, stripeCustomer) = await PendingEventAsync(landed: false);
+        await using var _ = billing;
         await new Stripe.Billing.MeterEventService(StripeClients.For(billing.Server)).CreateAsync(new Stripe.Billing.MeterEventCreateOptions
         {
             EventName = "api_calls",
@@ -200,6 +184,27 @@ public sealed class UsageReportJobTests(Azurite azurite)
         Assert.Equal(DeliveryOutcome.Refused, Assert.Single(late.Events).Outcome);
         Assert.Contains("holds 4 calls", Assert.Single(late.Events).Error, StringComparison.Ordinal);
         Assert.Equal("sent-by-someone-else", Assert.Single(billing.Server.State.MeterEvents).Identifier);
+    }
+
+    /// <summary>
+    /// A customer with 10 billable calls in <see cref="Hour0"/> whose meter event stays pending after a run: every
+    /// attempt failed, and with <paramref name="landed"/> the first one reached Stripe but its answer was lost.
+    /// </summary>
+    private async Task<(BillingHarness Billing, string Customer, string StripeCustomer)> PendingEventAsync(bool landed)
+    {
+        var billing = await BillingHarness.StartAsync(azurite, settings: new Dictionary<string, string?> { ["Gateway:Billing:MaxRetryAttempts"] = "2" });
+        var customer = CustomerIds.New();
+        var stripeCustomer = await billing.AddLinkedCustomerAsync(customer);
+        await billing.WriteUsageAsync(customer, Hour0, CallOutcome.Status2xx, 10);
+        billing.Time.Advance(TimeSpan.FromHours(1));
+        if (landed)
+        {
+            billing.Server.Faults.Enqueue(new StripeFault(StripeFaultKind.CommittedThenDropped, "/v1/billing/meter_events"));
+        }
+
+        billing.Server.Faults.Enqueue(new StripeFault(StripeFaultKind.ServerError, "/v1/billing/meter_events"), landed ? 2 : 3);
+        Assert.Equal(DeliveryOutcome.Failed, Assert.Single((await billing.Job.RunAsync(CancellationToken.None)).Events).Outcome);
+        return (billing, customer, stripeCustomer);
     }
 
     [Fact]

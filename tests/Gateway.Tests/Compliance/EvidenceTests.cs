@@ -43,34 +43,3 @@ public sealed class EvidenceTests(Azurite azurite) : SharedGatewayTest(azurite)
         Assert.Equal(2, hour.UserAgents.Count);
     }
 }
-
-/// <summary>Data-plane clients whose connections come from a chosen loopback address (one per simulated network) with a user agent.</summary>
-public static class SyntheticClients
-{
-    public static HttpClient From(TestGateway gateway, string source, string userAgent)
-    {
-        var client = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = async (context, cancellationToken) =>
-            {
-                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                try
-                {
-                    socket.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
-                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        })
-        {
-            BaseAddress = gateway.Data.BaseAddress,
-        };
-        client.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
-        return client;
-    }
-}

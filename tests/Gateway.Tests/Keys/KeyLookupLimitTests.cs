@@ -117,25 +117,5 @@ public sealed class KeyLookupLimitTests(Azurite azurite) : GatewayTest(azurite)
     }
 
     /// <summary>A data-plane client whose connections come from <paramref name="source"/>.</summary>
-    private static HttpClient ClientFrom(TestGateway gateway, string source) => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (context, cancellationToken) =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
-                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    })
-    {
-        BaseAddress = gateway.Data.BaseAddress,
-    };
+    private static HttpClient ClientFrom(TestGateway gateway, string source) => SyntheticClients.From(gateway, source);
 }
