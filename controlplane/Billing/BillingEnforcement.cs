@@ -14,7 +14,9 @@ namespace Gateway.ControlPlane.Billing;
 /// counts only when this call made it (ETag-conditional), so concurrent runs never audit one change twice.
 /// Ordering rule: handlers write the account first, then converge; converging reads the account, acts, and reads it
 /// again, acting again if a newer event landed meanwhile. Whichever of two runs acts last, it acted on a state it
-/// read after the newest write, so the keys end as the newest event says (raced in StripeWebhookTests).
+/// read after the newest write, so the keys end as the newest event says (raced in StripeWebhookTests). The billing
+/// cause of a suspension is recorded before and after suspending, and forgotten only when the key is seen not
+/// suspended, so a stale run's late suspension always leaves its cause on record for the newer "paid" run to undo.
 /// </summary>
 public sealed class BillingEnforcement(BillingAccounts accounts, StripeCustomerLinks links, ApiKeyService keys, AuditLog audit, TimeProvider time)
 {
@@ -71,6 +73,10 @@ public sealed class BillingEnforcement(BillingAccounts accounts, StripeCustomerL
                 await accounts.RecordSuspensionAsync(customerId, key.Id, cancellationToken);
                 var summary = string.Create(CultureInfo.InvariantCulture, $"payment failed; grace ended {account.SuspendAt:yyyy-MM-dd'T'HH:mm:ss'Z'}");
                 changes += await AuditAsync(await keys.SetStatusFromAsync(key.Id, ApiKeyStatus.Active, ApiKeyStatus.Suspended, cancellationToken), AuditActions.KeySuspended, summary, cancellationToken);
+
+                // And again after: a concurrent "paid" run may have forgotten the cause between the two steps (it saw the
+                // key still active); recorded now, this run's re-read of the account (newer: paid) reactivates the key.
+                await accounts.RecordSuspensionAsync(customerId, key.Id, cancellationToken);
             }
         }
 
@@ -79,7 +85,13 @@ public sealed class BillingEnforcement(BillingAccounts accounts, StripeCustomerL
             foreach (var keyId in await accounts.ListSuspendedKeysAsync(customerId, cancellationToken))
             {
                 changes += await AuditAsync(await keys.SetStatusFromAsync(keyId, ApiKeyStatus.Suspended, ApiKeyStatus.Active, cancellationToken), AuditActions.KeyReactivated, "invoice paid", cancellationToken);
-                await accounts.ForgetSuspensionAsync(customerId, keyId, cancellationToken);
+
+                // The cause is forgotten only once the key is seen not suspended: a stale run's suspension that lands
+                // after this reactivation finds its cause still on record (and re-records it), so it is undone too.
+                if ((await keys.FindAsync(keyId, cancellationToken)).Value?.Status != ApiKeyStatus.Suspended)
+                {
+                    await accounts.ForgetSuspensionAsync(customerId, keyId, cancellationToken);
+                }
             }
         }
 
