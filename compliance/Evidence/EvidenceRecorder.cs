@@ -48,13 +48,22 @@ public sealed class EvidenceRecorder(EvidenceTable table, IOptions<ComplianceOpt
         await _flushing.WaitAsync(cancellationToken);
         try
         {
+            // Snapshots first, written in partition batches, each cell marked flushed as of its snapshot only after its
+            // batch was stored (a failed batch leaves its cells dirty for the next flush).
+            var dirty = _cells.Values.Where(c => c.IsDirty).Select(c => (Cell: c, Snapshot: c.Snapshot())).ToList();
             var written = 0;
-            foreach (var cell in _cells.Values.Where(c => c.IsDirty))
+            foreach (var partition in dirty.GroupBy(d => EvidenceTable.PartitionKey(d.Cell.Hour, d.Cell.KeyId)))
             {
-                var (evidence, change) = cell.Snapshot();
-                await table.WriteAsync(cell.KeyId, cell.CustomerId, cell.Plan, Writer, evidence, cancellationToken);
-                cell.MarkFlushed(change);
-                written++;
+                foreach (var batch in partition.Chunk(100))
+                {
+                    await table.WriteManyAsync([.. batch.Select(d => new EvidenceRow(d.Cell.KeyId, d.Cell.CustomerId, d.Cell.Plan, d.Snapshot.Evidence))], Writer, cancellationToken);
+                    foreach (var (cell, snapshot) in batch)
+                    {
+                        cell.MarkFlushed(snapshot.Change);
+                    }
+
+                    written += batch.Length;
+                }
             }
 
             var past = time.GetUtcNow().UtcTicks / TimeSpan.TicksPerHour - 2;

@@ -7,19 +7,51 @@ namespace Gateway.Compliance;
 /// <summary>A key's evidence over some hours, merged across writers: the input of detection.</summary>
 public sealed record KeyEvidence(string KeyId, string CustomerId, string Plan, IReadOnlyList<HourEvidence> Hours);
 
+/// <summary>One key-hour cell to write: its key, customer, plan and this writer's totals.</summary>
+public sealed record EvidenceRow(string KeyId, string CustomerId, string Plan, HourEvidence Evidence);
+
 /// <summary>
-/// The evidence table: one row per key, UTC hour and writer (partition: key id; row: <c>{hour:D10}-{writer}</c>),
-/// holding that writer's totals for the cell. Sets are stored as packed 64-bit hashes.
+/// The evidence table: one row per key, UTC hour and writer (partition: <c>{hour:D10}-{first character of the key
+/// id}</c>; row: <c>{keyId}|{writer}</c>), holding that writer's totals for the cell. Sets are stored as packed 64-bit
+/// hashes.
 /// </summary>
 public sealed class EvidenceTable(ComplianceTables tables)
 {
-    public async Task WriteAsync(string keyId, string customerId, string plan, string writer, HourEvidence evidence, CancellationToken cancellationToken)
+    /// <summary>The most rows one table transaction may hold.</summary>
+    private const int MaxBatch = 100;
+
+    /// <summary>
+    /// The partition of a key's hour: the hour, then the key id's first character (one of 62 shards, as the key
+    /// records), so one flush writes its rows as a few transactions per hour instead of one request per key, and a
+    /// scan reads a range of hours.
+    /// </summary>
+    public static string PartitionKey(long hour, string keyId) => string.Create(CultureInfo.InvariantCulture, $"{hour:D10}-{keyId[0]}");
+
+    /// <summary>
+    /// Writes this writer's totals for each cell (upsert-replace), batched by partition, at most 100 rows a
+    /// transaction. Rows hold cumulative totals per writer, so a batch retried after an unknown outcome writes the
+    /// same values again: never double counted.
+    /// </summary>
+    public async Task WriteManyAsync(IReadOnlyList<EvidenceRow> rows, string writer, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(ComplianceTables.Evidence);
-        var entity = new TableEntity(keyId, $"{evidence.Hour.ToString("D10", CultureInfo.InvariantCulture)}-{writer}")
+        foreach (var partition in rows.GroupBy(r => PartitionKey(r.Evidence.Hour, r.KeyId)))
         {
-            ["CustomerId"] = customerId,
-            ["Plan"] = plan,
+            foreach (var batch in partition.Chunk(MaxBatch))
+            {
+                await table.SubmitTransactionAsync(batch.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, Entity(r, partition.Key, writer))), cancellationToken);
+            }
+        }
+    }
+
+    private static TableEntity Entity(EvidenceRow row, string partition, string writer)
+    {
+        var evidence = row.Evidence;
+        return new TableEntity(partition, $"{row.KeyId}|{writer}")
+        {
+            ["KeyId"] = row.KeyId,
+            ["CustomerId"] = row.CustomerId,
+            ["Plan"] = row.Plan,
             ["Hour"] = evidence.Hour,
             ["Calls"] = evidence.Calls,
             ["UnlicensedRoute"] = evidence.UnlicensedRoute,
@@ -30,7 +62,6 @@ public sealed class EvidenceTable(ComplianceTables tables)
             ["UserAgents"] = Pack(evidence.UserAgents),
             ["UserAgentsSaturated"] = evidence.UserAgentsSaturated,
         };
-        await table.UpsertEntityAsync(entity, TableUpdateMode.Replace, cancellationToken);
     }
 
     /// <summary>Every key's evidence from <paramref name="fromHour"/> on (inclusive), writers merged, hours in order.</summary>
@@ -38,7 +69,8 @@ public sealed class EvidenceTable(ComplianceTables tables)
     {
         var table = await tables.GetAsync(ComplianceTables.Evidence);
         var byKey = new Dictionary<string, (string CustomerId, string Plan, SortedDictionary<long, HourEvidence> Hours)>(StringComparer.Ordinal);
-        await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"Hour ge {fromHour}"), cancellationToken: cancellationToken))
+        var low = fromHour.ToString("D10", CultureInfo.InvariantCulture);
+        await foreach (var e in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey ge {low}"), cancellationToken: cancellationToken))
         {
             var hour = new HourEvidence(
                 e.GetInt64("Hour") ?? 0,
@@ -50,10 +82,11 @@ public sealed class EvidenceTable(ComplianceTables tables)
                 e.GetBoolean("NetworksSaturated") ?? false,
                 Unpack(e.GetBinary("UserAgents")),
                 e.GetBoolean("UserAgentsSaturated") ?? false);
-            if (!byKey.TryGetValue(e.PartitionKey, out var key))
+            var keyId = e.GetString("KeyId");
+            if (!byKey.TryGetValue(keyId, out var key))
             {
                 key = (e.GetString("CustomerId"), e.GetString("Plan"), []);
-                byKey[e.PartitionKey] = key;
+                byKey[keyId] = key;
             }
 
             key.Hours[hour.Hour] = key.Hours.TryGetValue(hour.Hour, out var other) ? other.Merge(hour) : hour;
