@@ -33,30 +33,13 @@ public sealed class PaymentGraceSweep(BillingAccounts accounts, BillingEnforceme
 }
 
 /// <summary>The gateway's sweep: <see cref="PaymentGraceSweep"/> every <see cref="PaymentGraceSweep.Interval"/> of the injected clock.</summary>
-public sealed partial class PaymentGraceSweepService(IServiceProvider services, TimeProvider time, ILogger<PaymentGraceSweepService> log) : BackgroundService
+public sealed class PaymentGraceSweepService(IServiceProvider services, TimeProvider time, ILogger<PaymentGraceSweepService> log)
+    : PeriodicJobService(time, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(PaymentGraceSweep.Interval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    await services.GetRequiredService<PaymentGraceSweep>().SweepAsync(stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    SweepFailed(log, e);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    protected override TimeSpan Interval => PaymentGraceSweep.Interval;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The payment grace sweep failed; it runs again at the next interval.")]
-    private static partial void SweepFailed(ILogger logger, Exception exception);
+    protected override string Name => "payment grace sweep";
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) =>
+        services.GetRequiredService<PaymentGraceSweep>().SweepAsync(cancellationToken);
 }

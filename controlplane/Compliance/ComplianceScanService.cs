@@ -7,31 +7,14 @@ using Microsoft.Extensions.Options;
 namespace Gateway.ControlPlane.Compliance;
 
 /// <summary>The gateway's detection job: <see cref="ComplianceScan"/> every <see cref="ComplianceOptions.ScanInterval"/> of the injected clock (the function app runs it from a timer).</summary>
-public sealed partial class ComplianceScanService(IServiceProvider services, IOptions<ComplianceOptions> options, TimeProvider time, ILogger<ComplianceScanService> log) : BackgroundService
+public sealed class ComplianceScanService(IServiceProvider services, IOptions<ComplianceOptions> options, TimeProvider time, ILogger<ComplianceScanService> log)
+    : PeriodicJobService(time, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.ScanInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    await services.GetRequiredService<ComplianceScan>().RunAsync(stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // Storage down, say: the next tick judges the same evidence, and flags grow rather than repeat.
-                    ScanFailed(log, e);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    // A failed scan (storage down, say) is judged again at the next tick; flags grow rather than repeat.
+    protected override TimeSpan Interval => options.Value.ScanInterval;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The compliance scan failed; it runs again at the next interval.")]
-    private static partial void ScanFailed(ILogger logger, Exception exception);
+    protected override string Name => "compliance scan";
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) =>
+        services.GetRequiredService<ComplianceScan>().RunAsync(cancellationToken);
 }

@@ -40,31 +40,14 @@ public sealed class RotationOverlapSweep(ApiKeyService keys, AuditLog audit, Tim
 }
 
 /// <summary>The gateway's sweep: <see cref="RotationOverlapSweep"/> every <see cref="RotationOverlapSweep.Interval"/> of the injected clock.</summary>
-public sealed partial class RotationOverlapSweepService(IServiceProvider services, TimeProvider time, ILogger<RotationOverlapSweepService> log) : BackgroundService
+public sealed class RotationOverlapSweepService(IServiceProvider services, TimeProvider time, ILogger<RotationOverlapSweepService> log)
+    : PeriodicJobService(time, log)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(RotationOverlapSweep.Interval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    await services.GetRequiredService<RotationOverlapSweep>().SweepAsync(stoppingToken);
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // Storage down, say: the next tick tries again; the data plane refuses lapsed keys meanwhile.
-                    SweepFailed(log, e);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
+    // Storage down, say: the next tick tries again; the data plane refuses lapsed keys meanwhile.
+    protected override TimeSpan Interval => RotationOverlapSweep.Interval;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The rotation overlap sweep failed; it runs again at the next interval.")]
-    private static partial void SweepFailed(ILogger logger, Exception exception);
+    protected override string Name => "rotation overlap sweep";
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) =>
+        services.GetRequiredService<RotationOverlapSweep>().SweepAsync(cancellationToken);
 }
