@@ -68,7 +68,7 @@ done
 # A stamp in the output folder records the last build by this script; when no source, project or build setting is
 # newer (directories count, so deletions do too), the build is skipped. Restore runs only when a project or
 # package setting is newer than its restore output.
-build_inputs=(core billing controlplane proxy demo portal/src scripts/build-portal.mjs package-lock.json Directory.Build.props Directory.Packages.props global.json .editorconfig)
+build_inputs=(core billing compliance controlplane proxy demo portal/src scripts/build-portal.mjs package-lock.json Directory.Build.props Directory.Packages.props global.json .editorconfig)
 stamp=proxy/bin/Release/net10.0/.run-sh-build
 outputs=(proxy/bin/Release/net10.0/Gateway.Proxy.dll demo/bin/Release/net10.0/Gateway.DemoUpstream.dll)
 changed() { # prints the first input newer than $1, if any
@@ -77,8 +77,8 @@ changed() { # prints the first input newer than $1, if any
 outputs_exist() { for f in "${outputs[@]}" "$stamp"; do [[ -f $f ]] || return 1; done; }
 if ! outputs_exist || [[ -n $(changed "$stamp") ]]; then
   restore=--no-restore
-  for assets in core/obj/project.assets.json billing/obj/project.assets.json controlplane/obj/project.assets.json proxy/obj/project.assets.json demo/obj/project.assets.json; do
-    if [[ ! -f $assets || -n $(find core/*.csproj billing/*.csproj controlplane/*.csproj proxy/*.csproj demo/*.csproj Directory.*.props global.json -newer "$assets" -print -quit) ]]; then
+  for assets in core/obj/project.assets.json billing/obj/project.assets.json compliance/obj/project.assets.json controlplane/obj/project.assets.json proxy/obj/project.assets.json demo/obj/project.assets.json; do
+    if [[ ! -f $assets || -n $(find core/*.csproj billing/*.csproj compliance/*.csproj controlplane/*.csproj proxy/*.csproj demo/*.csproj Directory.*.props global.json -newer "$assets" -print -quit) ]]; then
       restore=
     fi
   done

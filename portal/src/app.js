@@ -11,6 +11,7 @@ import { myKeys } from './pages/my-keys.js';
 import { myUsage } from './pages/my-usage.js';
 import { guide } from './pages/guide.js';
 import { billing } from './pages/billing.js';
+import { flags } from './pages/flags.js';
 import { notFound } from './ui.js';
 import { setServerNow } from './format.js';
 
@@ -22,6 +23,7 @@ const pages = [
   { path: /^\/customers\/(?<id>[^/]+)$/, roles: [Admin, Compliance], page: customer },
   { path: /^\/usage$/, roles: [Admin, Compliance], menu: 'Usage', href: '#/usage', page: usage },
   { path: /^\/audit$/, roles: [Admin, Compliance], menu: 'Audit log', href: '#/audit', page: audit },
+  { path: /^\/flags$/, roles: [Admin, Compliance], menu: 'Flags', href: '#/flags', page: flags },
   { path: /^\/billing$/, roles: [Admin], menu: 'Billing', href: '#/billing', page: billing },
   { path: /^\/keys$/, roles: [Developer], menu: 'My keys', href: '#/keys', page: myKeys },
   { path: /^\/my-usage$/, roles: [Developer], menu: 'Usage and limits', href: '#/my-usage', page: myUsage },
@@ -29,7 +31,7 @@ const pages = [
   { path: /^\/guide$/, roles: [Developer], menu: 'Calling the API', href: '#/guide', page: guide },
 ];
 
-const home = { [Admin]: '#/customers', [Compliance]: '#/usage', [Developer]: '#/keys' };
+const home = { [Admin]: '#/customers', [Compliance]: '#/flags', [Developer]: '#/keys' };
 const header = document.getElementById('top');
 const main = document.getElementById('main');
 let session = null;

@@ -29,6 +29,9 @@ public abstract class PortalBrowserTest(Azurite azurite) : SharedGatewayTest(azu
     {
         await base.InitializeAsync();
         Directory.CreateDirectory(Artifacts);
+        // Expectations retry until they hold; 5 s (Playwright's default) is too little for a first table query on a
+        // shared 2-core machine at load 30. A page that never settles still fails, after 20 s.
+        Assertions.SetDefaultExpectTimeout(20_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new()
         {

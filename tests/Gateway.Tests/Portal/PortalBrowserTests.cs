@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Gateway.Compliance;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Gateway.Tests.Portal;
@@ -18,6 +20,9 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
         // A small quota, so that a handful of calls moves the bar visibly.
         settings["Gateway:Plans:narrow:MonthlyQuota"] = "20";
         settings["Gateway:Portal:DataPlaneUrl"] = "https://api.example.test";
+        // Evidence is flushed by the tests that need it; two calls outside the licence raise a flag.
+        settings["Gateway:Compliance:FlushInterval"] = "01:00:00";
+        settings["Gateway:Compliance:Plans:narrow:Detection:UnlicensedRouteAttempts"] = "2";
     }
 
     [Fact]
@@ -156,7 +161,8 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
         (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
 
         var page = await NewPageAsync();
-        await SignInAsync(page, await RoleTokenAsync("compliance"), "Usage");
+        await SignInAsync(page, await RoleTokenAsync("compliance"), "Compliance flags");
+        await OpenAsync(page, "#/usage", "Usage");
         await Assertions.Expect(page.GetByTestId("usage-overview")).ToContainTextAsync("Reviewed Ltd");
         await ShotAsync(page, "compliance-usage");
         await AssertReadOnlyAsync(page);
@@ -176,6 +182,67 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
         await Assertions.Expect(page.GetByTestId("audit")).ToContainTextAsync("key.issued");
         await AssertReadOnlyAsync(page);
         await ShotAsync(page, "compliance-audit");
+        Assert.Empty(PageErrors);
+    }
+
+    [Fact]
+    public async Task Compliance_ReviewsAFlagRaisedByRealCalls_ConfirmingWithSuspension_TheGatewayRefusesTheKey()
+    {
+        var customer = await Gateway.CreateCustomerAsync("Flagged Ltd");
+        var (keyId, key) = await Gateway.IssueKeyAsync(customer, "narrow");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal((HttpStatusCode.Forbidden, "urn:gateway:problem:route-not-in-plan"), await CallAsync($"beta/{i}", key));
+        }
+
+        await Gateway.Services.GetRequiredService<EvidenceRecorder>().FlushAsync(default);
+
+        // An admin runs detection from the portal; the flag carries the evidence of the three calls.
+        var admin = await NewPageAsync();
+        await SignInAsync(admin, TestGateway.AdminToken, "Customers");
+        await OpenAsync(admin, "#/flags", "Compliance flags");
+        await admin.GetByRole(AriaRole.Button, new() { Name = "Run detection now" }).ClickAsync();
+        await Assertions.Expect(admin.GetByTestId("message")).ToContainTextAsync("Detection ran");
+
+        var page = await NewPageAsync();
+        await SignInAsync(page, await RoleTokenAsync("compliance"), "Compliance flags");
+        await page.GetByLabel("Customer id").FillAsync(customer);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        var flag = page.Locator("details[data-flag]");
+        await Assertions.Expect(flag).ToHaveCountAsync(1);
+        await Assertions.Expect(flag.Locator("summary")).ToContainTextAsync("unlicensed route");
+        await Assertions.Expect(flag.Locator("summary")).ToContainTextAsync(keyId);
+        await flag.Locator("summary").ClickAsync();
+        await Assertions.Expect(flag.GetByTestId("evidence")).ToContainTextAsync("attempts3");
+        await Assertions.Expect(flag).ToContainTextAsync("Not reviewed yet.");
+        await ShotAsync(page, "compliance-flag");
+
+        await flag.GetByLabel("Note (kept in the audit log)").FillAsync("Looking into it with the customer.");
+        await flag.GetByRole(AriaRole.Button, new() { Name = "Acknowledge" }).ClickAsync();
+        await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync("is now acknowledged");
+        await Assertions.Expect(flag.GetByTestId("flag-status")).ToHaveTextAsync("acknowledged");
+        Assert.Equal(HttpStatusCode.OK, (await CallAsync("alpha/1", key)).Status);
+
+        await flag.GetByLabel("Note (kept in the audit log)").FillAsync("Confirmed: scraping the beta archive.");
+        await flag.GetByRole(AriaRole.Switch, new() { Name = "Suspend the key when confirming" }).CheckAsync();
+        await flag.GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await page.GetByTestId("confirm").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("message")).ToContainTextAsync($"key {keyId} is suspended");
+        await Assertions.Expect(flag.GetByTestId("flag-status")).ToHaveTextAsync("confirmed");
+        await Assertions.Expect(flag).ToContainTextAsync("Review is closed");
+        Assert.Equal((HttpStatusCode.PaymentRequired, "urn:gateway:problem:key-suspended"), await CallAsync("alpha/1", key));
+
+        // Both decisions, with their notes, are in the flag's history (the audit log).
+        await OpenAsync(page, "#/flags", "Compliance flags");
+        await page.GetByLabel("Status").SelectOptionAsync("confirmed");
+        await page.GetByLabel("Customer id").FillAsync(customer);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await flag.Locator("summary").ClickAsync();
+        var history = flag.GetByTestId("history");
+        await Assertions.Expect(history.Locator("li")).ToHaveCountAsync(2);
+        await Assertions.Expect(history).ToContainTextAsync("Looking into it with the customer.");
+        await Assertions.Expect(history).ToContainTextAsync("Confirmed: scraping the beta archive.");
+        await ShotAsync(page, "compliance-flag-confirmed");
         Assert.Empty(PageErrors);
     }
 
@@ -259,8 +326,8 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
         (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
         var pages = new (string Token, string Start, (string Hash, string Heading)[] Pages)[]
         {
-            (TestGateway.AdminToken, "Customers", [("#/customers", "Customers"), ($"#/customers/{customer}", "Accessible Ltd"), ("#/usage", "Usage"), ("#/audit", "Audit log"), ("#/billing", "Invoices and reconciliation")]),
-            (await RoleTokenAsync("compliance"), "Usage", [("#/customers", "Customers"), ("#/usage", "Usage"), ("#/audit", "Audit log")]),
+            (TestGateway.AdminToken, "Customers", [("#/customers", "Customers"), ($"#/customers/{customer}", "Accessible Ltd"), ("#/usage", "Usage"), ("#/audit", "Audit log"), ("#/flags", "Compliance flags"), ("#/billing", "Invoices and reconciliation")]),
+            (await RoleTokenAsync("compliance"), "Compliance flags", [("#/flags", "Compliance flags"), ("#/customers", "Customers"), ("#/usage", "Usage"), ("#/audit", "Audit log")]),
             (await RoleTokenAsync("developer", customer), "My keys", [("#/keys", "My keys"), ("#/my-usage", "Usage and limits"), ("#/guide", "Calling the API"), ("#/invoice", "My invoice"), ("#/customers", "Not found")]),
         };
 
