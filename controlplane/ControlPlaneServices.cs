@@ -31,6 +31,7 @@ public static class ControlPlaneServices
         services.AddSingleton<Billing.BillingEnforcement>();
         services.AddSingleton<Billing.StripeWebhooks>();
         services.AddSingleton<Billing.PaymentGraceSweep>();
+        services.AddSingleton<Compliance.ComplianceReports>();
         var entra = configuration.GetSection(SignInOptions.Section).Get<SignInOptions>()?.Entra ?? new EntraOptions();
 
         services.AddSingleton<GeneratedAdminToken>();

@@ -22,7 +22,7 @@ public sealed class KeyHourEvidence(string keyId, string customerId, string plan
     public string CustomerId { get; } = customerId;
     public string Plan { get; } = plan;
 
-    /// <summary>Hours since the Unix epoch (UTC).</summary>
+    /// <summary>Hours since 0001-01-01 UTC (<c>UtcTicks / TicksPerHour</c>; not the Unix hours of the usage ledger).</summary>
     public long Hour { get; } = hour;
 
     public void Record(ulong network, ulong userAgent, EvidenceKind kind)

@@ -44,6 +44,7 @@ public static class AdminApi
         operations.MapAuditApi();
         operations.MapBillingApi();
         operations.MapComplianceApi();
+        operations.MapComplianceReportApi();
         return api;
     }
 }

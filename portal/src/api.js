@@ -77,3 +77,7 @@ export async function getAll(path, query, max = 5000) {
 export const post = (path, body) => call('POST', path, { body: body ?? {} });
 export const put = (path, body) => call('PUT', path, { body });
 export const del = (path) => call('DELETE', path);
+
+/** Where a compliance report's CSV table downloads from (a GET: the session cookie is enough, no CSRF header needed). */
+export const reportUrl = (customerId, period, table) =>
+  `${base}/admin/v1/compliance/reports/${encodeURIComponent(customerId)}?${new URLSearchParams({ period, format: 'csv', table })}`;

@@ -12,6 +12,7 @@ import { myUsage } from './pages/my-usage.js';
 import { guide } from './pages/guide.js';
 import { billing } from './pages/billing.js';
 import { flags } from './pages/flags.js';
+import { reports } from './pages/reports.js';
 import { notFound } from './ui.js';
 import { setServerNow } from './format.js';
 
@@ -24,6 +25,7 @@ const pages = [
   { path: /^\/usage$/, roles: [Admin, Compliance], menu: 'Usage', href: '#/usage', page: usage },
   { path: /^\/audit$/, roles: [Admin, Compliance], menu: 'Audit log', href: '#/audit', page: audit },
   { path: /^\/flags$/, roles: [Admin, Compliance], menu: 'Flags', href: '#/flags', page: flags },
+  { path: /^\/reports$/, roles: [Admin, Compliance], menu: 'Reports', href: '#/reports', page: reports },
   { path: /^\/billing$/, roles: [Admin], menu: 'Billing', href: '#/billing', page: billing },
   { path: /^\/keys$/, roles: [Developer], menu: 'My keys', href: '#/keys', page: myKeys },
   { path: /^\/my-usage$/, roles: [Developer], menu: 'Usage and limits', href: '#/my-usage', page: myUsage },

@@ -53,7 +53,7 @@ export function customer(ctx) {
     const c = state.customer;
     ctx.show(html`
       ${c ? html`<h1>${c.name}</h1>
-        <p><a href="#/customers">← All customers</a></p>
+        <p><a href="#/customers">← All customers</a> · <a href=${`#/reports?customer=${encodeURIComponent(c.id)}`}>Compliance report</a></p>
         <div class="stats"><article><small>E-mail</small>${c.email}</article><article><small>Id</small><code>${c.id}</code></article>
           <article><small>Customer since</small>${time(c.createdAt)}</article></div>` : loading('Loading the customer…')}
       ${problem(state.error)}

@@ -53,6 +53,7 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["ScanCompliance"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["ListComplianceFlags"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
         ["ReviewComplianceFlag"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
+        ["GetComplianceReport"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
 
         // The portal's session (gateway only): who the caller is, for any role; sign-in and sign-out without the portal's
         // CSRF header are refused whoever asks (Portal/PortalSessionTests covers them with it).
@@ -334,6 +335,8 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, $"admin/v1/billing/reconciliation?customerId={customer}");
             case "ScanCompliance":
                 return new(HttpMethod.Post, "admin/v1/compliance/scan");
+            case "GetComplianceReport":
+                return new(HttpMethod.Get, $"admin/v1/compliance/reports/{customer}");
             case "ListComplianceFlags":
                 return new(HttpMethod.Get, $"admin/v1/compliance/flags?customerId={customer}");
             case "ReviewComplianceFlag":

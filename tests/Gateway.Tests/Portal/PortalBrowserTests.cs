@@ -247,6 +247,43 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
     }
 
     [Fact]
+    public async Task Compliance_OpensACustomersReport_WithUsageEvidenceAndFlags_AndDownloadsItsTablesAsCsv()
+    {
+        var customer = await Gateway.CreateCustomerAsync("Reported Ltd");
+        var (keyId, key) = await Gateway.IssueKeyAsync(customer, "narrow");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await CallAsync($"alpha/{i}", key)).Status);
+            Assert.Equal(HttpStatusCode.Forbidden, (await CallAsync($"beta/{i}", key)).Status);
+        }
+
+        await Gateway.Services.GetRequiredService<EvidenceRecorder>().FlushAsync(default);
+        var flag = Assert.Single(await Gateway.Services.GetRequiredService<ComplianceScan>().RunAsync(default), f => f.KeyId == keyId);
+
+        var page = await NewPageAsync();
+        await SignInAsync(page, await RoleTokenAsync("compliance"), "Compliance flags");
+        await OpenAsync(page, $"#/customers/{customer}", "Reported Ltd");
+        await page.GetByRole(AriaRole.Link, new() { Name = "Compliance report" }).ClickAsync();
+        await ExpectPageAsync(page, "Compliance report");
+        await Assertions.Expect(page.GetByTestId("report-heading")).ToContainTextAsync("Reported Ltd");
+        await Assertions.Expect(page.GetByTestId("report-totals")).ToContainTextAsync("Billable calls3");
+        await Assertions.Expect(page.GetByTestId("report-totals")).ToContainTextAsync("Refused by the gateway3");
+        var keyCard = page.Locator($"article[data-key='{keyId}']");
+        await Assertions.Expect(keyCard.GetByTestId("quota-used")).ToHaveTextAsync("3");
+        await Assertions.Expect(keyCard).ToContainTextAsync("declared purpose display");
+        await Assertions.Expect(keyCard.GetByTestId("report-evidence")).ToContainTextAsync("Attempts outside the licence3");
+        await Assertions.Expect(page.GetByTestId("report-flags")).ToContainTextAsync(flag.Id);
+        await ShotAsync(page, "compliance-report");
+
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Usage as CSV" }).ClickAsync());
+        var csv = await File.ReadAllTextAsync(await download.PathAsync());
+        Assert.StartsWith("day,keyId,routeGroup,statusClass,count", csv, StringComparison.Ordinal);
+        Assert.Contains($",{keyId},alpha,2xx,3", csv, StringComparison.Ordinal);
+        Assert.Equal($"compliance-{customer}-{TestClock.RunStart:yyyy-MM}-usage.csv", download.SuggestedFilename);
+        Assert.Empty(PageErrors);
+    }
+
+    [Fact]
     public async Task Admin_SuspendsReactivatesChangesPlanAndRotates_TheGatewayFollowsEachAction()
     {
         var customer = await Gateway.CreateCustomerAsync("Lifecycle Ltd");
@@ -326,8 +363,8 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
         (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
         var pages = new (string Token, string Start, (string Hash, string Heading)[] Pages)[]
         {
-            (TestGateway.AdminToken, "Customers", [("#/customers", "Customers"), ($"#/customers/{customer}", "Accessible Ltd"), ("#/usage", "Usage"), ("#/audit", "Audit log"), ("#/flags", "Compliance flags"), ("#/billing", "Invoices and reconciliation")]),
-            (await RoleTokenAsync("compliance"), "Compliance flags", [("#/flags", "Compliance flags"), ("#/customers", "Customers"), ("#/usage", "Usage"), ("#/audit", "Audit log")]),
+            (TestGateway.AdminToken, "Customers", [("#/customers", "Customers"), ($"#/customers/{customer}", "Accessible Ltd"), ("#/usage", "Usage"), ("#/audit", "Audit log"), ("#/flags", "Compliance flags"), ($"#/reports?customer={customer}", "Compliance report"), ("#/billing", "Invoices and reconciliation")]),
+            (await RoleTokenAsync("compliance"), "Compliance flags", [("#/flags", "Compliance flags"), ("#/customers", "Customers"), ("#/usage", "Usage"), ("#/audit", "Audit log"), ($"#/reports?customer={customer}", "Compliance report")]),
             (await RoleTokenAsync("developer", customer), "My keys", [("#/keys", "My keys"), ("#/my-usage", "Usage and limits"), ("#/guide", "Calling the API"), ("#/invoice", "My invoice"), ("#/customers", "Not found")]),
         };
 
