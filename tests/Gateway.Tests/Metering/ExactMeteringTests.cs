@@ -3,6 +3,7 @@ using System.Text.Json;
 using Gateway.Proxy.Metering;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using static Gateway.Proxy.Telemetry.TelemetryNames;
 
 namespace Gateway.Tests.Metering;
 
@@ -113,10 +114,12 @@ public sealed class ExactMeteringTests(Azurite azurite) : GatewayTest(azurite)
         await using var storage = StorageFaultProxy.Start(Azurite);
         await using var gateway = await StartGatewayAsync(settings: s => s["Gateway:Storage:ConnectionString"] = storage.ConnectionString);
         var flusher = gateway.Services.GetRequiredService<UsageFlushService>();
+        using var metrics = MetricCapture.Of(gateway);
         var customer = await gateway.CreateCustomerAsync();
         var key = (await gateway.IssueKeyAsync(customer)).Key;
         await SendAllAsync(gateway.Data, [(key, "alpha/warm")], parallelism: 1);
         Assert.Equal(1, await StoredUsage.WaitForHourlyTotalAsync(Azurite, gateway.TablePrefix, customer, 1, TimeSpan.FromSeconds(15)));
+        Assert.Empty(metrics.Of(FlushFailures));
 
         storage.Refuse();
         try
@@ -126,7 +129,13 @@ public sealed class ExactMeteringTests(Azurite azurite) : GatewayTest(azurite)
             Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
 
             // Flushes fail (this one and the interval's), and none of the outage's counts is in storage.
-            Assert.False((await flusher.FlushAsync(CancellationToken.None)).Complete);
+            var failed = await flusher.FlushAsync(CancellationToken.None);
+            Assert.False(failed.Complete);
+            Assert.Equal(0, failed.Rows);
+            Assert.InRange(failed.FailedBatches, 1, 10);
+            Assert.Equal(failed.Batches, failed.FailedBatches);
+            Assert.True(metrics.Of(FlushFailures).Sum(m => m.Value) >= failed.FailedBatches);
+            Assert.Contains(metrics.Of(FlushDuration), m => m.Tag(FlushResultTag) == Incomplete);
             Assert.Equal(1, await StoredUsage.HourlyTotalAsync(Azurite, gateway.TablePrefix, customer));
             Assert.Equal(1, await StoredUsage.MonthTotalAsync(Azurite, gateway.TablePrefix, customer));
         }
@@ -138,6 +147,8 @@ public sealed class ExactMeteringTests(Azurite azurite) : GatewayTest(azurite)
         // No flush of the test's own: the interval flush writes every cell the failed flushes left unwritten.
         Assert.Equal(61, await StoredUsage.WaitForHourlyTotalAsync(Azurite, gateway.TablePrefix, customer, 61, TimeSpan.FromSeconds(15)));
         Assert.Equal(61, await StoredUsage.MonthTotalAsync(Azurite, gateway.TablePrefix, customer));
+        var flushes = await metrics.WaitForAsync(FlushDuration, f => f.Count > 0 && f[^1].Tag(FlushResultTag) == Complete);
+        Assert.Equal(Complete, flushes[^1].Tag(FlushResultTag));
     }
 
     [Fact]
