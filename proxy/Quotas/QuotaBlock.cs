@@ -16,8 +16,13 @@ public sealed partial class QuotaLeasing(QuotaLeases leases, IUnflushedUsage wri
     public int BlockSize { get; } = options.Value.Quotas.Leases.BlockSize;
     public TimeSpan LeaseTimeout { get; } = options.Value.Quotas.Leases.LeaseTimeout;
 
-    /// <summary>How long a lease call may take before the waiting requests get 503 <c>storage-unavailable</c>.</summary>
-    public TimeSpan CallTimeout { get; } = options.Value.Keys.VerifyTimeout;
+    /// <summary>
+    /// How long a lease call may take (its ETag conflicts and retries included) before the requests waiting for it get
+    /// 503 <c>storage-unavailable</c>: half the lease timeout, so a call that succeeds still leaves most of the lease.
+    /// Not the key read's short <c>VerifyTimeout</c>: near the end of a quota every instance writes the one row, and a
+    /// call given up after its write succeeded would leave its grant unused until this instance's next lease call.
+    /// </summary>
+    public TimeSpan CallTimeout { get; } = options.Value.Quotas.Leases.LeaseTimeout / 2;
 
     /// <summary>An instance admits from a block for 0.8 × <see cref="LeaseTimeout"/> after the lease call started: the rest is margin for clock skew.</summary>
     internal long ValidTicks => (long)(LeaseTimeout.TotalSeconds * 0.8 * Time.TimestampFrequency);
