@@ -28,6 +28,9 @@ public sealed class GatewayOptions
     [ValidateObjectMembers]
     public ServiceBusOptions ServiceBus { get; set; } = new();
 
+    [ValidateObjectMembers]
+    public QuotaOptions Quotas { get; set; } = new();
+
     public StripeOptions Stripe { get; set; } = new();
 }
 
@@ -241,6 +244,39 @@ public sealed class ServiceBusOptions
 
     /// <summary>True when Service Bus is configured: key changes then go to every instance over <see cref="Topic"/>.</summary>
     public bool IsConfigured => !string.IsNullOrWhiteSpace(ConnectionString) || !string.IsNullOrWhiteSpace(FullyQualifiedNamespace);
+}
+
+/// <summary>Monthly quotas (<c>Gateway:Quotas</c>).</summary>
+public sealed class QuotaOptions
+{
+    [ValidateObjectMembers]
+    public QuotaLeaseOptions Leases { get; set; } = new();
+}
+
+/// <summary>
+/// Quota leases (<c>Gateway:Quotas:Leases</c>): exact monthly quotas of blocking plans across several gateway instances.
+/// Each instance admits from a block of the key's quota it leased from the shared <c>QuotaLeases</c> table with
+/// ETag-conditional writes; the sum of the blocks never exceeds the quota.
+/// </summary>
+public sealed class QuotaLeaseOptions
+{
+    /// <summary>On or off. Unset: on when Service Bus is configured (several instances), off in single-node mode.</summary>
+    public bool? Enabled { get; set; }
+
+    /// <summary>The largest block one lease takes; blocks shrink as the quota runs out (remaining ÷ (2 × live instances), at least 1).</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Gateway:Quotas:Leases:BlockSize must be between 1 and 1000000.")]
+    public int BlockSize { get; set; } = 100;
+
+    /// <summary>
+    /// How long a lease lasts without renewal. An instance stops admitting from its block after 0.8 × this (the rest is
+    /// margin for clock skew between instances) and renews active blocks before; a dead instance's block is reclaimed
+    /// by the others once this has passed since its last renewal.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Gateway:Quotas:Leases:LeaseTimeout must be between 00:00:01 and 01:00:00.")]
+    public TimeSpan LeaseTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether leases are on, given whether Service Bus is configured (see <see cref="Enabled"/>).</summary>
+    public bool IsOn(ServiceBusOptions serviceBus) => Enabled ?? serviceBus.IsConfigured;
 }
 
 /// <summary>Stripe credentials. Unset: billing runs as a dry run.</summary>

@@ -110,4 +110,11 @@ public sealed class UsageTable(GatewayTables tables)
 
         return total;
     }
+
+    /// <summary>The month row of one writer for a key: its cumulative count, 0 when it has none.</summary>
+    public async Task<long> ReadMonthRowAsync(string customerId, string keyId, int month, string writer, CancellationToken cancellationToken)
+    {
+        var row = await tables.Usage.GetEntityIfExistsAsync<TableEntity>(PartitionKey(customerId, month), $"m|{keyId}|{writer}", ["Count"], cancellationToken);
+        return row.HasValue ? row.Value!.GetInt64("Count") ?? 0 : 0;
+    }
 }

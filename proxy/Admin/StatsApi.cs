@@ -8,9 +8,10 @@ namespace Gateway.Proxy.Admin;
 /// <summary>
 /// Process counters for operators and benchmarks: allocation, GC, and Table Storage use. <c>TableOperations</c> counts
 /// usage-flush transactions; <c>StorageRequests</c> counts every request sent to Table Storage (key reads and
-/// refreshes, quota baselines, flushes, retries); <c>JournalCommits</c> the usage journal's group commits (0 without a journal).
+/// refreshes, quota baselines, flushes, retries); <c>JournalCommits</c> the usage journal's group commits (0 without a journal);
+/// <c>QuotaLeaseReads</c>/<c>QuotaLeaseWrites</c> the quota leases table's row reads and writes (0 with leases off).
 /// </summary>
-public sealed record GatewayStats(long AllocatedBytes, int Gen0Collections, int Gen1Collections, int Gen2Collections, long TableOperations, long StorageRequests, string Writer, long JournalCommits);
+public sealed record GatewayStats(long AllocatedBytes, int Gen0Collections, int Gen1Collections, int Gen2Collections, long TableOperations, long StorageRequests, string Writer, long JournalCommits, long QuotaLeaseReads, long QuotaLeaseWrites);
 
 public static class StatsApi
 {
@@ -19,7 +20,7 @@ public static class StatsApi
     /// process's own counters, so the gateway alone serves it (the function app has no such process).
     /// </summary>
     public static void MapStatsApi(this RouteGroupBuilder admin) =>
-        admin.MapGet("/stats", (UsageFlushService flusher, UsageRecorder recorder, TableRequestCounter storage, [FromServices] UsageJournal? journal) => TypedResults.Ok(new GatewayStats(
+        admin.MapGet("/stats", (UsageFlushService flusher, UsageRecorder recorder, TableRequestCounter storage, [FromServices] UsageJournal? journal, [FromServices] Quotas.QuotaLeases? leases) => TypedResults.Ok(new GatewayStats(
                 GC.GetTotalAllocatedBytes(precise: false),
                 GC.CollectionCount(0),
                 GC.CollectionCount(1),
@@ -27,7 +28,9 @@ public static class StatsApi
                 flusher.TableOperations,
                 storage.Requests,
                 recorder.Writer,
-                journal?.Commits ?? 0)))
+                journal?.Commits ?? 0,
+                leases?.Reads ?? 0,
+                leases?.Writes ?? 0)))
             .WithName("GetGatewayStats")
             .WithSummary("Process counters of this gateway (allocation, GC, Table Storage use)")
             .RequireAuthorization(ControlPlanePolicies.Admin)

@@ -39,6 +39,7 @@ public static partial class GatewayServices
         services.AddUsageJournal(configuration);
         services.AddSingleton<UsageFlushService>();
         services.AddHostedService(sp => sp.GetRequiredService<UsageFlushService>());
+        services.AddQuotaLeases(configuration);
         services.AddHostedService<TableSetup>();
         return services;
     }
@@ -60,6 +61,26 @@ public static partial class GatewayServices
         {
             services.AddSingleton<UsageJournal>();
             services.AddHostedService<UsageJournalWriter>();
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// Quota leases when they are on (<c>Gateway:Quotas:Leases</c>; by default when Service Bus is configured, i.e. with
+    /// several instances): the leases table, every quota period's <see cref="QuotaBlock"/> (through <see cref="QuotaLeasing"/>,
+    /// which the ledger takes when it is registered) and the renewal pass, which also returns the blocks on shutdown.
+    /// </summary>
+    private static IServiceCollection AddQuotaLeases(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(GatewayOptions.Section);
+        var leases = section.GetSection("Quotas:Leases").Get<QuotaLeaseOptions>() ?? new QuotaLeaseOptions();
+        if (leases.IsOn(section.GetSection("ServiceBus").Get<ServiceBusOptions>() ?? new ServiceBusOptions()))
+        {
+            services.AddSingleton<QuotaLeases>();
+            services.AddSingleton<QuotaLeasing>();
+            services.AddSingleton<QuotaLeaseRenewal>();
+            services.AddHostedService(sp => sp.GetRequiredService<QuotaLeaseRenewal>());
         }
 
         return services;

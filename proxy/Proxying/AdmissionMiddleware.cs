@@ -132,10 +132,35 @@ public sealed partial class AdmissionMiddleware(
         var now = time.GetUtcNow();
         var month = UsageCalendar.MonthOf(now);
         var period = caller.QuotaPeriod(ledger, month);
-        if (period.TryAdmit(caller.Plan) == QuotaDecision.Exhausted)
+        var decision = period.TryAdmit(caller.Plan);
+        if (decision == QuotaDecision.AwaitingLease)
         {
-            var untilNextMonth = (long)Math.Ceiling((UsageCalendar.MonthEnd(month) - now).TotalSeconds);
+            return AdmitWhenLeasedAsync(context, caller, period, routeGroup, started);
+        }
+
+        return Decided(context, caller, period, routeGroup, decision, started);
+    }
+
+    /// <summary>Quota leases: this instance's block was empty; the call waits for the lease call under way, then is decided as usual.</summary>
+    private async Task AdmitWhenLeasedAsync(HttpContext context, ApiCaller caller, QuotaPeriod period, string routeGroup, long started)
+    {
+        var decision = await period.Block!.AdmitAsync(caller.Plan.MonthlyQuota, context.RequestAborted);
+        await Decided(context, caller, period, routeGroup, decision, started);
+    }
+
+    /// <summary>Refuses the call the quota refused, or forwards it and counts it.</summary>
+    private Task Decided(HttpContext context, ApiCaller caller, QuotaPeriod period, string routeGroup, QuotaDecision decision, long started)
+    {
+        if (decision == QuotaDecision.Exhausted)
+        {
+            var now = time.GetUtcNow();
+            var untilNextMonth = (long)Math.Ceiling((UsageCalendar.MonthEnd(period.Month) - now).TotalSeconds);
             return RejectAsync(context, caller, routeGroup, Rejection.QuotaExhausted, (int)Math.Min(untilNextMonth, int.MaxValue));
+        }
+
+        if (decision == QuotaDecision.Unavailable)
+        {
+            return DataPlaneProblems.WriteAsync(context, Rejection.StorageUnavailable, retryAfterSeconds: 1);
         }
 
         context.Features.Set(caller);

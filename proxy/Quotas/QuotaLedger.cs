@@ -15,6 +15,12 @@ public enum QuotaDecision
 
     /// <summary>Past the included calls on a plan that blocks: refused until next month.</summary>
     Exhausted,
+
+    /// <summary>Quota leases: this instance's block is empty or its lease ran out; a lease call is under way (<see cref="QuotaBlock.AdmitAsync"/> waits for it).</summary>
+    AwaitingLease,
+
+    /// <summary>Quota leases: the last lease call failed (storage); refused with 503 <c>storage-unavailable</c> for a moment.</summary>
+    Unavailable,
 }
 
 /// <summary>
@@ -25,19 +31,28 @@ public enum QuotaDecision
 /// then the call holds its place in the quota. The month row the flush writes is <see cref="Local"/> as it stands:
 /// the count after refunds (<see cref="Calls"/>, a <see cref="FlushableCount"/>).
 /// </summary>
-public sealed class QuotaPeriod(string customerId, string keyId, int month, UsageJournal? journal = null)
+public sealed class QuotaPeriod
 {
     internal const string JournalPrefix = "m\t";
 
     private long _baseline;
     private int _dropped;
 
-    public string CustomerId { get; } = customerId;
-    public string KeyId { get; } = keyId;
-    public int Month { get; } = month;
+    public QuotaPeriod(string customerId, string keyId, int month, UsageJournal? journal = null, QuotaLeasing? leasing = null)
+    {
+        CustomerId = customerId;
+        KeyId = keyId;
+        Month = month;
+        Calls = journal is null ? new() : new(journal, $"{JournalPrefix}{customerId}\t{keyId}\t{month}");
+        Block = leasing is null ? null : new QuotaBlock(this, leasing);
+    }
+
+    public string CustomerId { get; }
+    public string KeyId { get; }
+    public int Month { get; }
 
     /// <summary>Calls admitted by this process (its writer) this month, less those given back: the month row's count.</summary>
-    public FlushableCount Calls { get; } = journal is null ? new() : new(journal, $"{JournalPrefix}{customerId}\t{keyId}\t{month}");
+    public FlushableCount Calls { get; }
 
     /// <summary>Calls admitted by this process (its writer) this month, less those given back.</summary>
     public long Local => Calls.Count;
@@ -46,6 +61,9 @@ public sealed class QuotaPeriod(string customerId, string keyId, int month, Usag
     public long Baseline => Volatile.Read(ref _baseline);
 
     public long Used => Baseline + Local;
+
+    /// <summary>With quota leases on: this instance's leased block of the key's quota, which a blocking plan admits from.</summary>
+    public QuotaBlock? Block { get; }
 
     /// <summary>The count of the month row storage holds for this writer, as last written.</summary>
     public long Flushed => Calls.Flushed;
@@ -58,6 +76,11 @@ public sealed class QuotaPeriod(string customerId, string keyId, int month, Usag
         if (plan.OverQuota == OverQuotaBehaviour.Bill)
         {
             return Baseline + Calls.Add(1) > plan.MonthlyQuota ? QuotaDecision.Overage : QuotaDecision.Included;
+        }
+
+        if (Block is { } block)
+        {
+            return block.TryAdmit(plan.MonthlyQuota);
         }
 
         while (true)
@@ -97,14 +120,17 @@ public sealed class QuotaLedger : IUsageRowSource
     private readonly ConcurrentDictionary<(string KeyId, int Month), QuotaPeriod> _periods = new();
     private readonly Lock _dropping = new();
     private readonly UsageJournal? _journal;
+    private readonly QuotaLeasing? _leasing;
 
     /// <summary>
     /// With a journal, the months of the previous run's journal are restored first: a key's calls this month include
-    /// what this writer counted before a crash, so a blocking quota does not start over.
+    /// what this writer counted before a crash, so a blocking quota does not start over. With quota leases on
+    /// (<paramref name="leasing"/>), every period has a <see cref="QuotaBlock"/>.
     /// </summary>
-    public QuotaLedger(UsageJournal? journal = null)
+    public QuotaLedger(UsageJournal? journal = null, QuotaLeasing? leasing = null)
     {
         _journal = journal;
+        _leasing = leasing;
         if (journal is null)
         {
             return;
@@ -122,7 +148,7 @@ public sealed class QuotaLedger : IUsageRowSource
     }
 
     public QuotaPeriod Period(string customerId, string keyId, int month) =>
-        _periods.GetOrAdd((keyId, month), static (k, state) => new QuotaPeriod(state.customerId, k.KeyId, k.Month, state.Item2), (customerId, _journal));
+        _periods.GetOrAdd((keyId, month), static (k, state) => new QuotaPeriod(state.customerId, k.KeyId, k.Month, state._journal, state._leasing), (customerId, _journal, _leasing));
 
     public IEnumerable<QuotaPeriod> Periods => _periods.Values;
 
