@@ -73,7 +73,7 @@ public sealed class AdmissionAllocationTests
         var format = new ApiKeyFormat(options.Value.Keys.Environment);
         var (key, keyId) = format.Generate();
         var record = new ApiKeyRecord(keyId, "c_alloc", "open", ApiKeyStatus.Active, ApiKeyHash.Compute(key), format.Prefix + keyId, time.GetUtcNow(), null);
-        var callers = new ApiCallerFactory(new PlanCatalog(options), new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), recorder, time), options, time, NullLogger<ApiCallerFactory>.Instance);
+        var callers = new ApiCallerFactory(new PlanCatalog(options), new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), recorder, time), RecordCapsOf(new PlanCatalog(options), tables, time), options, time, NullLogger<ApiCallerFactory>.Instance);
         var verifier = new ApiKeyVerifier(options, new OneKeyStore(record), callers, time, NullLogger<ApiKeyVerifier>.Instance);
         var metrics = new GatewayMetrics(meters, new UsageFlushStatus([recorder, ledger], time), new TableRequestCounter(), time);
 
@@ -88,9 +88,17 @@ public sealed class AdmissionAllocationTests
 
         // The key's first sight reads storage; afterwards it is served from memory.
         await verifier.VerifyAsync(context.Request.Headers, CancellationToken.None);
-        var evidence = new Gateway.Compliance.EvidenceRecorder(new Gateway.Compliance.EvidenceTable(new Gateway.Compliance.ComplianceTables(tables)), Options.Create(new Gateway.Compliance.ComplianceOptions()), time);
-        var middleware = new AdmissionMiddleware(_ => Task.CompletedTask, verifier, ledger, recorder, evidence, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
+        var evidence = new Gateway.Compliance.EvidenceRecorder(new Gateway.Compliance.EvidenceTable(new Gateway.Compliance.ComplianceTables(tables)), new Gateway.Compliance.RecordTable(new Gateway.Compliance.ComplianceTables(tables)), Options.Create(new Gateway.Compliance.ComplianceOptions()), time);
+        var middleware = new AdmissionMiddleware(_ => Task.CompletedTask, verifier, ledger, recorder, evidence, new Gateway.Proxy.Compliance.RecordCaptures(new Gateway.Compliance.RecordRoutes(Options.Create(new Gateway.Compliance.ComplianceOptions())), evidence, NullLogger<Gateway.Proxy.Compliance.RecordCaptureStream>.Instance), metrics, time, NullLogger<AdmissionMiddleware>.Instance);
         return (middleware, context);
+    }
+
+    /// <summary>No route counts records here, so the caps read nothing.</summary>
+    private static Gateway.Proxy.Compliance.DailyRecordCaps RecordCapsOf(PlanCatalog plans, GatewayTables tables, TimeProvider time)
+    {
+        var compliance = Options.Create(new Gateway.Compliance.ComplianceOptions());
+        var catalog = new Gateway.Compliance.LicenceCatalog(plans, compliance);
+        return new(new Gateway.Compliance.RecordRoutes(compliance), new Gateway.Compliance.KeyLicences(catalog, new Gateway.Compliance.ComplianceTables(tables), time), catalog);
     }
 
     private sealed class OneKeyStore(ApiKeyRecord record) : IApiKeyStore
