@@ -23,7 +23,7 @@ public sealed class KeyDayRecords(string keyId, string customerId, long day)
     public string KeyId { get; } = keyId;
     public string CustomerId { get; } = customerId;
 
-    /// <summary>Days since the Unix epoch (UTC).</summary>
+    /// <summary>UTC days since 0001-01-01 (<see cref="DateOnly.DayNumber"/>).</summary>
     public long Day { get; } = day;
 
     /// <summary>Records delivered so far this day by this process.</summary>

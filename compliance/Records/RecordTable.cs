@@ -36,7 +36,7 @@ public sealed class RecordTable(ComplianceTables tables)
         }
     }
 
-    /// <summary>Every key whose filter for <paramref name="day"/> (days since the epoch) holds <paramref name="recordId"/>, writers combined.</summary>
+    /// <summary>Every key whose filter for <paramref name="day"/> (UTC days since 0001-01-01, <see cref="DateOnly.DayNumber"/>) holds <paramref name="recordId"/>, writers combined.</summary>
     public async Task<IReadOnlyList<RecordRecipient>> RecipientsAsync(string recordId, long day, CancellationToken cancellationToken)
     {
         var table = await tables.GetAsync(ComplianceTables.Records);

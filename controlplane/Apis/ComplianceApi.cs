@@ -88,7 +88,7 @@ public static class ComplianceApi
             return ProblemResults.From(ApiProblem.Invalid("day", "is required, as a UTC day yyyy-MM-dd."));
         }
 
-        var recipients = await records.RecipientsAsync(query.RecordId, day.DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber, cancellationToken);
+        var recipients = await records.RecipientsAsync(query.RecordId, day.DayNumber, cancellationToken);
         return TypedResults.Ok(new RecordLookupView(
             query.RecordId,
             day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
