@@ -3,7 +3,6 @@ using Gateway.Compliance;
 using Gateway.Proxy.Keys;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.ObjectPool;
-using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Proxy.Compliance;
 
@@ -142,8 +141,21 @@ public sealed partial class RecordCaptureStream : Stream, IHttpResponseBodyFeatu
     private static bool IsJsonSuccess(HttpResponse response) =>
         response.StatusCode is >= 200 and < 300
         && response.Headers.ContentEncoding.Count == 0
-        && MediaTypeHeaderValue.TryParse(response.ContentType, out var type)
-        && type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase);
+        && IsJson(response.ContentType);
+
+    /// <summary><c>application/json</c>, with or without parameters (<c>; charset=utf-8</c>); compared in place, no parse object made.</summary>
+    private static bool IsJson(string? contentType)
+    {
+        var type = contentType.AsSpan().TrimStart();
+        const string Json = "application/json";
+        if (!type.StartsWith(Json, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var rest = type[Json.Length..].TrimStart();
+        return rest.IsEmpty || rest[0] == ';';
+    }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A response of route '{RouteId}' to key {KeyId} is not valid JSON; it was passed through untouched and its records were counted up to the fault.")]
     private static partial void LogNotJson(ILogger logger, string routeId, string keyId);
