@@ -59,6 +59,10 @@ SMOKE_KEYS_STORAGE_LIMIT=${SMOKE_KEYS_STORAGE_LIMIT:-0.03}
 
 TOKEN=bench-admin-token-0123456789
 POSTS=/v1/posts/42
+# RECORDS=1: the measured path is a ~2 KB JSON page of 12 posts from the archive, whose record ids the gateway reads
+# (Gateway:Compliance:Routes:archive:RecordIdPath = $.data[*].id): the cost of counting records delivered.
+RECORDS=${RECORDS:-0}
+[[ $RECORDS == 1 ]] && POSTS="/v1/archive?limit=12"
 ALL_GROUPS="/v1/posts/42,/v1/search?q=river&limit=1,/v1/users/7/posts?limit=1,/v1/archive?limit=1"
 out=$root/bench/out
 mkdir -p "$out"
@@ -142,7 +146,9 @@ start_processes() {
   local journal="$out/journal/$(date +%s%N)"
   local journal_setting="Gateway__Metering__Journal__Path=$journal"
   [[ $JOURNAL == 0 ]] && journal_setting="Gateway__Metering__Journal__Enabled=false"
-  (cd proxy && exec env "$destination" "$journal_setting" \
+  local records_setting="Gateway__Compliance__Routes__none__RecordIdPath="
+  [[ $RECORDS == 1 ]] && records_setting='Gateway__Compliance__Routes__archive__RecordIdPath=$.data[*].id'
+  (cd proxy && exec env "$destination" "$journal_setting" "$records_setting" \
     Gateway__Storage__ConnectionString="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;TableEndpoint=http://127.0.0.1:$AZURITE_PORT/devstoreaccount1;" \
     Gateway__Admin__Token=$TOKEN \
     Gateway__Listen__Address=127.0.0.1 Gateway__Listen__DataPort=$GATEWAY_PORT Gateway__Listen__AdminPort=$ADMIN_PORT \

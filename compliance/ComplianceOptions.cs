@@ -28,8 +28,21 @@ public sealed class ComplianceOptions
     [Range(8, 4096)]
     public int DistinctCap { get; set; } = 256;
 
+    /// <summary>Per YARP route id: where its JSON responses hold record ids (<c>Gateway:Compliance:Routes:{routeId}:RecordIdPath</c>).</summary>
+    public Dictionary<string, RouteComplianceOptions> Routes { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Licence terms and detection thresholds by plan name; a plan not listed gets the defaults of <see cref="PlanComplianceOptions"/>.</summary>
     public Dictionary<string, PlanComplianceOptions> Plans { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>What compliance reads from one route's responses.</summary>
+public sealed class RouteComplianceOptions
+{
+    /// <summary>
+    /// The record ids in the route's 2xx <c>application/json</c> responses, as a JSONPath subset (<c>$.data[*].id</c>:
+    /// <c>.name</c> steps and <c>[*]</c> wildcards; see <see cref="RecordIdPath"/>). Empty: records are not counted.
+    /// </summary>
+    public string? RecordIdPath { get; set; }
 }
 
 /// <summary>One plan's licence terms (<c>Gateway:Compliance:Plans:{plan}</c>) and the thresholds its flags are raised at.</summary>
@@ -47,7 +60,7 @@ public sealed class PlanComplianceOptions
 
     public bool Redistribution { get; set; }
 
-    /// <summary>Records a key may receive per UTC day; 0: no cap. Stored with the key's terms; enforced once records are extracted (not in this slice).</summary>
+    /// <summary>Records a key may receive per UTC day; 0: no cap. Stored with the key's terms; at the cap further calls are refused 429 <c>record-cap-reached</c> until the next UTC midnight.</summary>
     [Range(0, long.MaxValue)]
     public long DailyRecordCap { get; set; }
 
@@ -87,6 +100,14 @@ public sealed class DetectionThresholds
     /// <summary>Calls within the scan window a round-the-clock key must also have made for <c>bulk_harvesting</c>.</summary>
     [Range(1, long.MaxValue)]
     public long HarvestingCalls { get; set; } = 1_000;
+
+    /// <summary>Or: records delivered within the scan window (volume) a round-the-clock key must have received for <c>bulk_harvesting</c>.</summary>
+    [Range(1, long.MaxValue)]
+    public long HarvestingRecords { get; set; } = 100_000;
+
+    /// <summary>Or: distinct records (breadth, estimated ±1.6 %) within the scan window for <c>bulk_harvesting</c>.</summary>
+    [Range(1, long.MaxValue)]
+    public long HarvestingDistinctRecords { get; set; } = 50_000;
 
     /// <summary>Declared purposes for which round-the-clock volume is inconsistent (people look at displays; machines build corpora). None configured: <c>display</c>.</summary>
     public List<string> DaytimePurposes { get; set; } = [];

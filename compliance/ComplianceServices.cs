@@ -20,6 +20,8 @@ public static class ComplianceServices
         services.AddSingleton<ComplianceTables>();
         services.AddSingleton<KeyLicences>();
         services.AddSingleton<EvidenceTable>();
+        services.AddSingleton<RecordTable>();
+        services.AddSingleton<RecordRoutes>();
         services.AddSingleton<EvidenceRecorder>();
         services.AddSingleton<FlagTable>();
         services.AddSingleton<ComplianceScan>();
@@ -48,6 +50,14 @@ public sealed class ComplianceOptionsCheck : IValidateOptions<ComplianceOptions>
     {
         var failures = new List<string>();
         Check(options, ComplianceOptions.Section, failures);
+        foreach (var (route, settings) in options.Routes)
+        {
+            if (!string.IsNullOrEmpty(settings.RecordIdPath) && !RecordIdPath.TryParse(settings.RecordIdPath, out _, out var error))
+            {
+                failures.Add($"{ComplianceOptions.Section}:Routes:{route}:RecordIdPath '{settings.RecordIdPath}': {error} (supported: '$', then '.name' steps and '[*]', e.g. '$.data[*].id').");
+            }
+        }
+
         foreach (var (plan, settings) in options.Plans)
         {
             Check(settings, $"{ComplianceOptions.Section}:Plans:{plan}", failures);

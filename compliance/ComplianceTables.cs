@@ -15,10 +15,13 @@ public sealed class ComplianceTables(GatewayTables tables)
     /// <summary>Evidence per key, UTC hour and writer (partition: key id).</summary>
     public const string Evidence = "ComplianceEvidence";
 
+    /// <summary>Records delivered and their Bloom filter per key, UTC day and writer (partition: day and key shard).</summary>
+    public const string Records = "ComplianceRecords";
+
     /// <summary>Flags (partition: key id; row: kind and sequence).</summary>
     public const string Flags = "ComplianceFlags";
 
-    private readonly Dictionary<string, Lazy<Task<TableClient>>> _tables = new[] { KeyLicences, Evidence, Flags }
+    private readonly Dictionary<string, Lazy<Task<TableClient>>> _tables = new[] { KeyLicences, Evidence, Records, Flags }
         .ToDictionary(n => n, n => new Lazy<Task<TableClient>>(() => CreateAsync(tables.Table(n))));
 
     public Task<TableClient> GetAsync(string name) => _tables[name].Value;

@@ -75,7 +75,7 @@ public class HotPathBenchmarks
         _keyId = keyId;
         _customerId = "c_bench";
         var record = new ApiKeyRecord(keyId, _customerId, "enterprise", ApiKeyStatus.Active, ApiKeyHash.Compute(key), format.Prefix + keyId, time.GetUtcNow(), null);
-        var callers = new ApiCallerFactory(plans, new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), _recorder, time), options, time, NullLogger<ApiCallerFactory>.Instance);
+        var callers = new ApiCallerFactory(plans, new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), _recorder, time), RecordCapsOf(plans, tables, time), options, time, NullLogger<ApiCallerFactory>.Instance);
         _verifier = new ApiKeyVerifier(options, new OneKeyStore(record), callers, time, NullLogger<ApiKeyVerifier>.Instance);
         _headers[ApiKeyCredentials.ApiKeyHeader] = key;
 
@@ -94,9 +94,9 @@ public class HotPathBenchmarks
         _context.Features.Set<IReverseProxyFeature>(new ProxyFeature(new RouteModel(route, null, HttpTransformer.Empty)));
         // The instruments as in production without an exporter: defined, nobody listening.
         var metrics = new GatewayMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), new UsageFlushStatus([_recorder, ledger], time), new TableRequestCounter(), time);
-        var evidence = new Gateway.Compliance.EvidenceRecorder(new Gateway.Compliance.EvidenceTable(new Gateway.Compliance.ComplianceTables(tables)), Options.Create(new Gateway.Compliance.ComplianceOptions()), time);
-        _admission = new AdmissionMiddleware(_ => _completed, _verifier, ledger, _recorder, evidence, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
-        _admissionAsyncNext = new AdmissionMiddleware(_ => _upstream.Task, _verifier, ledger, _recorder, evidence, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
+        var evidence = new Gateway.Compliance.EvidenceRecorder(new Gateway.Compliance.EvidenceTable(new Gateway.Compliance.ComplianceTables(tables)), new Gateway.Compliance.RecordTable(new Gateway.Compliance.ComplianceTables(tables)), Options.Create(new Gateway.Compliance.ComplianceOptions()), time);
+        _admission = new AdmissionMiddleware(_ => _completed, _verifier, ledger, _recorder, evidence, new Gateway.Proxy.Compliance.RecordCaptures(new Gateway.Compliance.RecordRoutes(Options.Create(new Gateway.Compliance.ComplianceOptions())), evidence, NullLogger<Gateway.Proxy.Compliance.RecordCaptureStream>.Instance), metrics, time, NullLogger<AdmissionMiddleware>.Instance);
+        _admissionAsyncNext = new AdmissionMiddleware(_ => _upstream.Task, _verifier, ledger, _recorder, evidence, new Gateway.Proxy.Compliance.RecordCaptures(new Gateway.Compliance.RecordRoutes(Options.Create(new Gateway.Compliance.ComplianceOptions())), evidence, NullLogger<Gateway.Proxy.Compliance.RecordCaptureStream>.Instance), metrics, time, NullLogger<AdmissionMiddleware>.Instance);
     }
 
     [Benchmark(Description = "Key parse + verify, cache hit")]
@@ -140,6 +140,14 @@ public class HotPathBenchmarks
         _upstream = new TaskCompletionSource();
         _upstream.SetResult();
         _upstream.Task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>No route counts records here, so the caps read nothing.</summary>
+    private static Gateway.Proxy.Compliance.DailyRecordCaps RecordCapsOf(PlanCatalog plans, GatewayTables tables, TimeProvider time)
+    {
+        var compliance = Options.Create(new Gateway.Compliance.ComplianceOptions());
+        var catalog = new Gateway.Compliance.LicenceCatalog(plans, compliance);
+        return new(new Gateway.Compliance.RecordRoutes(compliance), new Gateway.Compliance.KeyLicences(catalog, new Gateway.Compliance.ComplianceTables(tables), time), catalog);
     }
 
     private sealed class OneKeyStore(ApiKeyRecord record) : IApiKeyStore

@@ -172,18 +172,33 @@ public sealed class ComplianceScan(
 
             var lastDay = hours.Where(h => h.Hour > nowHour - 24 && h.Calls > 0).ToList();
             var calls = hours.Sum(h => h.Calls);
-            if (lastDay.Count < thresholds.RoundTheClockHours || calls < thresholds.HarvestingCalls)
+            // Volume (records delivered) and breadth (distinct records: the hours' sketches united, ±1.6 %).
+            var records = hours.Sum(h => h.Records);
+            var distinct = hours.Aggregate((RecordSketch?)null, (all, h) => HourEvidence.Union(all, h.DistinctRecords))?.Estimate() ?? 0;
+            var volume = calls >= thresholds.HarvestingCalls || records >= thresholds.HarvestingRecords || distinct >= thresholds.HarvestingDistinctRecords;
+            if (lastDay.Count < thresholds.RoundTheClockHours || !volume)
             {
                 return null;
             }
 
             var hoursOfDay = string.Join(",", lastDay.Select(h => (h.Hour % 24).ToString("D2", CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal));
+            var tenfold = calls >= 10 * thresholds.HarvestingCalls || records >= 10 * thresholds.HarvestingRecords || distinct >= 10 * thresholds.HarvestingDistinctRecords;
             return Candidate(
                 FlagKinds.BulkHarvesting,
-                lastDay.Count >= 24 && calls >= 10 * thresholds.HarvestingCalls ? FlagSeverities.High : FlagSeverities.Medium,
+                lastDay.Count >= 24 && tenfold ? FlagSeverities.High : FlagSeverities.Medium,
                 hours.Where(h => h.Calls > 0).ToList(),
-                new() { ["activeHoursOfLast24"] = lastDay.Count, ["roundTheClockHours"] = thresholds.RoundTheClockHours, ["calls"] = calls, ["callsThreshold"] = thresholds.HarvestingCalls },
-                $"Active in {lastDay.Count} of the last 24 hours (UTC hours {hoursOfDay}) with {calls} calls, for the declared purpose '{purpose}', which people use in their waking hours; thresholds: {thresholds.RoundTheClockHours} hours and {thresholds.HarvestingCalls} calls.");
+                new()
+                {
+                    ["activeHoursOfLast24"] = lastDay.Count,
+                    ["roundTheClockHours"] = thresholds.RoundTheClockHours,
+                    ["calls"] = calls,
+                    ["callsThreshold"] = thresholds.HarvestingCalls,
+                    ["records"] = records,
+                    ["recordsThreshold"] = thresholds.HarvestingRecords,
+                    ["distinctRecords"] = distinct,
+                    ["distinctRecordsThreshold"] = thresholds.HarvestingDistinctRecords,
+                },
+                $"Active in {lastDay.Count} of the last 24 hours (UTC hours {hoursOfDay}) with {calls} calls delivering {records} records, about {distinct} of them distinct (±{RecordSketch.StandardError:P1}), for the declared purpose '{purpose}', which people use in their waking hours; thresholds: {thresholds.RoundTheClockHours} hours and {thresholds.HarvestingCalls} calls, {thresholds.HarvestingRecords} records or {thresholds.HarvestingDistinctRecords} distinct records.");
         }
 
         private FlagCandidate Candidate(string kind, string severity, List<HourEvidence> hours, Dictionary<string, long> numbers, string summary) => new(

@@ -61,6 +61,8 @@ public sealed class EvidenceTable(ComplianceTables tables)
             ["NetworksSaturated"] = evidence.NetworksSaturated,
             ["UserAgents"] = Pack(evidence.UserAgents),
             ["UserAgentsSaturated"] = evidence.UserAgentsSaturated,
+            ["Records"] = evidence.Records,
+            ["DistinctRecords"] = evidence.DistinctRecords?.ToBytes(),
         };
     }
 
@@ -81,7 +83,9 @@ public sealed class EvidenceTable(ComplianceTables tables)
                 Unpack(e.GetBinary("Networks")),
                 e.GetBoolean("NetworksSaturated") ?? false,
                 Unpack(e.GetBinary("UserAgents")),
-                e.GetBoolean("UserAgentsSaturated") ?? false);
+                e.GetBoolean("UserAgentsSaturated") ?? false,
+                e.GetInt64("Records") ?? 0,
+                RecordSketch.FromBytes(e.GetBinary("DistinctRecords")));
             var keyId = e.GetString("KeyId");
             if (!byKey.TryGetValue(keyId, out var key))
             {

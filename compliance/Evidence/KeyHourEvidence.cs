@@ -2,7 +2,8 @@ namespace Gateway.Compliance;
 
 /// <summary>
 /// What one process saw of one key in one UTC hour: calls, refusals by kind, and bounded sets of client networks and
-/// user agents (hashes; at most <see cref="ComplianceOptions.DistinctCap"/> each, then "at least that many").
+/// user agents (hashes; at most <see cref="ComplianceOptions.DistinctCap"/> each, then "at least that many"), records
+/// delivered and a sketch of the distinct records (created with the first record).
 /// <para>
 /// <b>Ordering rule.</b> Every change and every snapshot happens under the cell's lock and moves
 /// <see cref="_changes"/>. A flush takes a snapshot with the change number it was taken at, writes it, and only then
@@ -14,7 +15,8 @@ public sealed class KeyHourEvidence(string keyId, string customerId, string plan
 {
     private readonly HashSet<ulong> _networks = [];
     private readonly HashSet<ulong> _userAgents = [];
-    private long _calls, _unlicensed, _afterRevocation, _quotaRefusals;
+    private long _calls, _unlicensed, _afterRevocation, _quotaRefusals, _records;
+    private RecordSketch? _distinctRecords;
     private bool _networksSaturated, _userAgentsSaturated;
     private long _changes, _flushed;
 
@@ -43,6 +45,22 @@ public sealed class KeyHourEvidence(string keyId, string customerId, string plan
         }
     }
 
+    /// <summary>Record ids one response delivered (a batch of their hashes): counted, and added to the distinct-records sketch.</summary>
+    public void RecordsDelivered(ReadOnlySpan<ulong> recordIds)
+    {
+        lock (_networks)
+        {
+            _distinctRecords ??= new RecordSketch();
+            foreach (var id in recordIds)
+            {
+                _distinctRecords.Add(id);
+            }
+
+            _records += recordIds.Length;
+            _changes++;
+        }
+    }
+
     /// <summary>Changes not yet in storage.</summary>
     public bool IsDirty
     {
@@ -60,7 +78,7 @@ public sealed class KeyHourEvidence(string keyId, string customerId, string plan
     {
         lock (_networks)
         {
-            return (new HourEvidence(Hour, _calls, _unlicensed, _afterRevocation, _quotaRefusals, [.. _networks], _networksSaturated, [.. _userAgents], _userAgentsSaturated), _changes);
+            return (new HourEvidence(Hour, _calls, _unlicensed, _afterRevocation, _quotaRefusals, [.. _networks], _networksSaturated, [.. _userAgents], _userAgentsSaturated, _records, _distinctRecords?.Copy()), _changes);
         }
     }
 
@@ -88,7 +106,8 @@ public sealed class KeyHourEvidence(string keyId, string customerId, string plan
 
 /// <summary>
 /// Evidence of one key in one hour, of one writer or merged across writers: counts, and distinct networks and user
-/// agents (hashes) with whether a set overflowed its cap (its size is then a lower bound).
+/// agents (hashes) with whether a set overflowed its cap (its size is then a lower bound), records delivered and the
+/// sketch of distinct records (null: none delivered).
 /// </summary>
 public sealed record HourEvidence(
     long Hour,
@@ -99,7 +118,9 @@ public sealed record HourEvidence(
     IReadOnlyCollection<ulong> Networks,
     bool NetworksSaturated,
     IReadOnlyCollection<ulong> UserAgents,
-    bool UserAgentsSaturated)
+    bool UserAgentsSaturated,
+    long Records = 0,
+    RecordSketch? DistinctRecords = null)
 {
     /// <summary>Any request at all in the hour: a call or a refused attempt.</summary>
     public bool Active => Calls + UnlicensedRoute + AfterRevocation + QuotaRefusals > 0;
@@ -114,5 +135,20 @@ public sealed record HourEvidence(
         Networks.Union(other.Networks).ToHashSet(),
         NetworksSaturated || other.NetworksSaturated,
         UserAgents.Union(other.UserAgents).ToHashSet(),
-        UserAgentsSaturated || other.UserAgentsSaturated);
+        UserAgentsSaturated || other.UserAgentsSaturated,
+        Records + other.Records,
+        Union(DistinctRecords, other.DistinctRecords));
+
+    /// <summary>The union of two sketches (a new one; neither is changed).</summary>
+    public static RecordSketch? Union(RecordSketch? a, RecordSketch? b)
+    {
+        if (a is null || b is null)
+        {
+            return (a ?? b)?.Copy();
+        }
+
+        var union = a.Copy();
+        union.Merge(b);
+        return union;
+    }
 }

@@ -32,7 +32,18 @@ public sealed record ReviewFlagRequest(string? Status, string? Note, bool Suspen
 /// <summary>A review's answer: the flag as it now stands, and the key if the review suspended it.</summary>
 public sealed record FlagReviewView(ComplianceFlag Flag, string? SuspendedKeyId);
 
-/// <summary><c>/admin/v1/compliance</c>: run detection, list flags, review them.</summary>
+/// <summary>Query of <c>GET /admin/v1/compliance/lookup</c>: a record id as the upstream's JSON carries it, and a UTC day.</summary>
+public sealed record RecordLookupQuery(
+    [property: FromQuery(Name = "recordId")] string? RecordId,
+    [property: FromQuery(Name = "day")] string? Day);
+
+/// <summary>A key whose Bloom filter for the day holds the record: "probably received", with the chance that this is a false positive.</summary>
+public sealed record RecordRecipientView(string KeyId, string CustomerId, string Answer, double FalsePositiveRate, long RecordsThatDay);
+
+/// <summary>The answer of a record lookup: the keys that probably received it (none: certainly none of this gateway's keys did, as far as flushed evidence goes).</summary>
+public sealed record RecordLookupView(string RecordId, string Day, IReadOnlyList<RecordRecipientView> Items, double StatedFalsePositiveRate, int FilterCapacity);
+
+/// <summary><c>/admin/v1/compliance</c>: run detection, list flags, review them, look up who received a record.</summary>
 public static class ComplianceApi
 {
     public const string ScanAction = "compliance.scan";
@@ -57,7 +68,33 @@ public static class ComplianceApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        api.MapGet("/compliance/lookup", LookupRecord)
+            .WithName(nameof(LookupRecord))
+            .WithSummary("Which keys received a record on a UTC day (recordId, day=yyyy-MM-dd): each key whose Bloom filter holds it, 'probably received', with the filter's false-positive rate")
+            .RequireAuthorization(ControlPlanePolicies.Review)
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         return api;
+    }
+
+    public static async Task<Results<Ok<RecordLookupView>, ProblemHttpResult>> LookupRecord([AsParameters] RecordLookupQuery query, RecordTable records, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(query.RecordId) || query.RecordId.Length > 1024)
+        {
+            return ProblemResults.From(ApiProblem.Invalid("recordId", "is required: the record's id as the API's JSON carries it (at most 1024 characters)."));
+        }
+
+        if (!DateOnly.TryParseExact(query.Day, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            return ProblemResults.From(ApiProblem.Invalid("day", "is required, as a UTC day yyyy-MM-dd."));
+        }
+
+        var recipients = await records.RecipientsAsync(query.RecordId, day.DayNumber, cancellationToken);
+        return TypedResults.Ok(new RecordLookupView(
+            query.RecordId,
+            day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            [.. recipients.Select(r => new RecordRecipientView(r.KeyId, r.CustomerId, "probably received", r.FalsePositiveRate, r.RecordsThatDay))],
+            RecordFilter.StatedFalsePositiveRate,
+            RecordFilter.Capacity));
     }
 
     public static async Task<Ok<FlagPageView>> ScanCompliance(HttpContext context, ComplianceScan scan, AuditLog audit, CancellationToken cancellationToken)

@@ -24,6 +24,7 @@ public static class ProblemTypes
     public const string UpstreamTimeout = Base + "upstream-timeout";
     public const string MethodNotAllowed = Base + "method-not-allowed";
     public const string TooManyKeyLookups = Base + "too-many-key-lookups";
+    public const string RecordCapReached = Base + "record-cap-reached";
 
     // Admin API (port 8081)
     public const string InvalidRequest = Base + "invalid-request";
@@ -58,6 +59,7 @@ public static class ProblemTypes
         UpstreamTimeout => "The API behind the gateway did not answer in time.",
         MethodNotAllowed => "Method not allowed.",
         TooManyKeyLookups => "Too many new keys from your network.",
+        RecordCapReached => "The licence's daily record cap is reached.",
         InvalidRequest => "The request is invalid.",
         AdminUnauthorized => "A token is required.",
         TooManySignIns => "Too many failed sign-ins.",

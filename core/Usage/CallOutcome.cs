@@ -25,6 +25,9 @@ public enum CallOutcome : byte
 
     /// <summary>Forwarded, but the caller went away (or its request body failed) before the upstream answered.</summary>
     ClientAborted,
+
+    /// <summary>Refused: the key received its licence's daily record cap today (UTC).</summary>
+    RejectedRecordCap,
 }
 
 public static class CallOutcomes
@@ -33,7 +36,7 @@ public static class CallOutcomes
     [
         "1xx", "2xx", "3xx", "4xx", "5xx",
         "rejected-route-not-in-plan", "rejected-rate-limited", "rejected-quota-exhausted", "rejected-suspended",
-        "gateway-error", "client-aborted",
+        "gateway-error", "client-aborted", "rejected-record-cap",
     ];
 
     /// <summary>The name stored in Table Storage and shown in usage reports.</summary>

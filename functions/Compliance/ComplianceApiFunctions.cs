@@ -40,3 +40,12 @@ public sealed class ReviewComplianceFlagFunction(FlagTable flags, ApiKeyService 
     public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "admin/v1/compliance/flags/{id}/review")] HttpRequest request, string id) =>
         AdminFunction.RunAsync(request, ControlPlanePolicies.Review, () => ComplianceApi.ReviewComplianceFlag(id, request, flags, keys, audit, request.HttpContext.RequestAborted));
 }
+
+/// <summary><c>GET /api/admin/v1/compliance/lookup</c>: <see cref="ComplianceApi.LookupRecord"/>.</summary>
+public sealed class LookupRecordFunction(RecordTable records)
+{
+    [Function(nameof(ComplianceApi.LookupRecord))]
+    public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "admin/v1/compliance/lookup")] HttpRequest request) =>
+        AdminFunction.RunAsync(request, ControlPlanePolicies.Review, () => ComplianceApi.LookupRecord(
+            new(request.Query["recordId"].FirstOrDefault(), request.Query["day"].FirstOrDefault()), records, request.HttpContext.RequestAborted));
+}

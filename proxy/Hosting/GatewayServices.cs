@@ -33,6 +33,8 @@ public static partial class GatewayServices
         services.AddSingleton<RateLimits>();
         services.AddSingleton<QuotaBaselines>();
         services.AddSingleton<ApiCallerFactory>();
+        services.AddSingleton<Compliance.DailyRecordCaps>();
+        services.AddSingleton<Compliance.RecordCaptures>();
         services.AddSingleton<ApiKeyVerifier>();
         services.AddSingleton<IKeyChangeSink>(sp => sp.GetRequiredService<ApiKeyVerifier>());
         services.AddSingleton<UsageFlushStatus>();

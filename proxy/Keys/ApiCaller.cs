@@ -9,7 +9,7 @@ namespace Gateway.Proxy.Keys;
 /// A verified API key as the data plane holds it in memory: who calls, on which plan, and the per-key state
 /// (token bucket, current quota period). Set as a request feature once the key is verified.
 /// </summary>
-public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey, TokenBucket rateLimit, long refreshAt, QuotaPeriod? period = null, long expiresAt = long.MaxValue)
+public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey, TokenBucket rateLimit, long refreshAt, QuotaPeriod? period = null, long expiresAt = long.MaxValue, long dailyRecordCap = 0)
 {
     private QuotaPeriod? _period = period;
     private int _refreshing;
@@ -26,6 +26,9 @@ public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey
 
     /// <summary>When (a <see cref="TimeProvider"/> timestamp) a rotated key stops working; <see cref="long.MaxValue"/> for a key without expiry.</summary>
     public long ExpiresAt { get; } = expiresAt;
+
+    /// <summary>Records the key may receive per UTC day under its licence; 0: no cap.</summary>
+    public long DailyRecordCap { get; } = dailyRecordCap;
 
     /// <summary>When (a <see cref="TimeProvider"/> timestamp) the entry should be re-read from storage.</summary>
     public long RefreshAt { get; } = refreshAt;

@@ -9,12 +9,14 @@ namespace Gateway.Proxy.Keys;
 
 /// <summary>
 /// Builds the <see cref="ApiCaller"/> the data plane holds for a key record read from storage: its plan, its token
-/// bucket (<see cref="RateLimits"/>), its quota baseline (<see cref="QuotaBaselines"/>) and when to re-read it.
+/// bucket (<see cref="RateLimits"/>), its quota baseline (<see cref="QuotaBaselines"/>), its daily record cap
+/// (<see cref="Gateway.Proxy.Compliance.DailyRecordCaps"/>) and when to re-read it.
 /// </summary>
 public sealed partial class ApiCallerFactory(
     PlanCatalog plans,
     RateLimits rateLimits,
     QuotaBaselines baselines,
+    Gateway.Proxy.Compliance.DailyRecordCaps recordCaps,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<ApiCallerFactory> logger)
@@ -34,8 +36,10 @@ public sealed partial class ApiCallerFactory(
         var bucket = rateLimits.For(plan, previous?.Plan, previous?.RateLimit);
         // Spread over 75-100 % of CacheRefresh, so keys loaded together do not all come due together.
         var refreshAt = time.GetTimestamp() + (long)(_refreshTicks * (0.75 + (0.25 * Random.Shared.NextDouble())));
+        // The licence read (only when some route counts records) runs alongside the baseline read.
+        var cap = recordCaps.LoadAsync(record, cancellationToken);
         var period = await baselines.LoadAsync(record.CustomerId, record.Id, cancellationToken);
-        return new ApiCaller(record, plan, key, bucket, refreshAt, period, ExpiresAt(record));
+        return new ApiCaller(record, plan, key, bucket, refreshAt, period, ExpiresAt(record), await cap);
     }
 
     /// <summary>A rotated key's expiry as a timestamp of the injected clock, so the hot path compares two longs.</summary>

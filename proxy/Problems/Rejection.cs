@@ -24,6 +24,7 @@ public enum Rejection
     UpstreamTimeout,
     MethodNotAllowed,
     TooManyKeyLookups,
+    RecordCapReached,
 }
 
 /// <summary>
@@ -77,6 +78,8 @@ public static class Rejections
             "This path does not accept this method. The Allow header lists the methods it accepts."), null),
         Rejection.TooManyKeyLookups => new(new(ProblemTypes.TooManyKeyLookups, 429,
             "Keys the gateway has not seen yet are checked against storage at a bounded rate per client network. Retry after the number of seconds in Retry-After."), null),
+        Rejection.RecordCapReached => new(new(ProblemTypes.RecordCapReached, 429,
+            "The key has received all the records its licence allows this UTC day. Calls resume at the next UTC midnight (Retry-After); the call is not billed."), CallOutcome.RejectedRecordCap),
         _ => throw new ArgumentOutOfRangeException(nameof(rejection)),
     };
 }

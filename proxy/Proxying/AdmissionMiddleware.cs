@@ -1,6 +1,7 @@
 using Gateway.Compliance;
 using Gateway.Core.Storage;
 using Gateway.Core.Usage;
+using Gateway.Proxy.Compliance;
 using Gateway.Proxy.Keys;
 using Gateway.Proxy.Metering;
 using Gateway.Proxy.Problems;
@@ -12,7 +13,8 @@ namespace Gateway.Proxy.Proxying;
 
 /// <summary>
 /// The gateway's step in the YARP pipeline: verify the key, hold the caller to its plan (licensed route groups,
-/// rate limit, monthly quota), forward, then count the call. Every refusal is a problem+json response with a
+/// rate limit, daily record cap, monthly quota), forward (counting the records a JSON response delivers on routes
+/// with a record-id path), then count the call. Every refusal is a problem+json response with a
 /// stable type; refusals of a known key are counted as rejections, never as billable calls.
 /// Rate-limit headers (<c>X-RateLimit-Limit</c>, <c>-Remaining</c>, <c>-Reset</c>) go on every response to a verified key.
 /// </summary>
@@ -22,6 +24,7 @@ public sealed partial class AdmissionMiddleware(
     QuotaLedger ledger,
     UsageRecorder usage,
     EvidenceRecorder evidence,
+    RecordCaptures records,
     GatewayMetrics metrics,
     TimeProvider time,
     ILogger<AdmissionMiddleware> logger)
@@ -130,6 +133,13 @@ public sealed partial class AdmissionMiddleware(
         }
 
         var now = time.GetUtcNow();
+        if (caller.DailyRecordCap > 0 && evidence.RecordsToday(caller.KeyId) >= caller.DailyRecordCap)
+        {
+            // Refused before the quota is touched; calls resume at the next UTC midnight.
+            var untilMidnight = (long)Math.Ceiling((now.UtcDateTime.Date.AddDays(1) - now.UtcDateTime).TotalSeconds);
+            return RejectAsync(context, caller, routeGroup, Rejection.RecordCapReached, (int)Math.Max(1, untilMidnight));
+        }
+
         var month = UsageCalendar.MonthOf(now);
         var period = caller.QuotaPeriod(ledger, month);
         var decision = period.TryAdmit(caller.Plan);
@@ -165,7 +175,7 @@ public sealed partial class AdmissionMiddleware(
 
         context.Features.Set(caller);
         metrics.Admitted(started);
-        var admitted = new AdmittedCall(caller, period, routeGroup);
+        var admitted = new AdmittedCall(caller, period, routeGroup, records.Start(context, caller));
         ForwardingSpans.Start(caller, routeGroup);
         Task forwarding;
         try
@@ -237,6 +247,11 @@ public sealed partial class AdmissionMiddleware(
     /// </summary>
     private void Count(HttpContext context, AdmittedCall admitted, CallOutcome outcome)
     {
+        if (admitted.Records is { } capture)
+        {
+            records.Finish(capture);
+        }
+
         var caller = admitted.Caller;
         usage.Record(caller.CustomerId, caller.KeyId, admitted.RouteGroup, outcome);
         RecordEvidence(context, caller, EvidenceKind.Call);
@@ -295,5 +310,5 @@ public sealed partial class AdmissionMiddleware(
     private static partial void LogStorageUnavailable(ILogger logger, Exception exception);
 
     /// <summary>An admitted call, as counting it after forwarding needs it: the quota period is the one that admitted it.</summary>
-    private readonly record struct AdmittedCall(ApiCaller Caller, QuotaPeriod Period, string RouteGroup);
+    private readonly record struct AdmittedCall(ApiCaller Caller, QuotaPeriod Period, string RouteGroup, RecordCaptureStream? Records);
 }

@@ -54,6 +54,7 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["ListComplianceFlags"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
         ["ReviewComplianceFlag"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
         ["GetComplianceReport"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
+        ["LookupRecord"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
 
         // The portal's session (gateway only): who the caller is, for any role; sign-in and sign-out without the portal's
         // CSRF header are refused whoever asks (Portal/PortalSessionTests covers them with it).
@@ -339,6 +340,8 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, $"admin/v1/compliance/reports/{customer}");
             case "ListComplianceFlags":
                 return new(HttpMethod.Get, $"admin/v1/compliance/flags?customerId={customer}");
+            case "LookupRecord":
+                return new(HttpMethod.Get, "admin/v1/compliance/lookup?recordId=post-1&day=2030-06-15");
             case "ReviewComplianceFlag":
                 var (flagged, _) = await Gateway.IssueKeyAsync(customer);
                 var flag = await Gateway.Services.GetRequiredService<global::Gateway.Compliance.FlagTable>().RaiseOrGrowAsync(

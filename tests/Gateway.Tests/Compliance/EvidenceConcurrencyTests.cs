@@ -24,7 +24,7 @@ public sealed class EvidenceConcurrencyTests
         Contention.Run(
             Rounds,
             // A new recorder every round: the threads race to create the cell as well as to record in it.
-            prepare: _ => recorder = new EvidenceRecorder(new EvidenceTable(new ComplianceTables(new GatewayTables(options, new()))), Options.Create(new ComplianceOptions()), time),
+            prepare: _ => recorder = new EvidenceRecorder(new EvidenceTable(new ComplianceTables(new GatewayTables(options, new()))), new RecordTable(new ComplianceTables(new GatewayTables(options, new()))), Options.Create(new ComplianceOptions()), time),
             step: (_, thread) => () => recorder.Record("key_1", "cus_1", "open", EvidenceNetwork.OfIPv4((uint)thread << 8), $"agent-{thread % 3}", EvidenceKind.Call),
             check: (round, steps) =>
             {

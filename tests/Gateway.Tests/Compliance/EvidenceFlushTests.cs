@@ -16,8 +16,9 @@ public sealed class EvidenceFlushTests(Azurite azurite)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2030, 6, 15, 12, 0, 0, TimeSpan.Zero));
         var options = Options.Create(new GatewayOptions { Storage = { ConnectionString = azurite.ConnectionString, TablePrefix = TestGateway.NewTablePrefix() } });
-        var table = new EvidenceTable(new ComplianceTables(new GatewayTables(options, new())));
-        using var recorder = new EvidenceRecorder(table, Options.Create(new ComplianceOptions()), time);
+        var tables = new ComplianceTables(new GatewayTables(options, new()));
+        var table = new EvidenceTable(tables);
+        using var recorder = new EvidenceRecorder(table, new RecordTable(tables), Options.Create(new ComplianceOptions()), time);
         // 250 keys share a first character (one partition: three transactions); 40 more spread over others.
         var keys = Enumerable.Range(0, 250).Select(i => $"a{i:D7}").Concat(Enumerable.Range(0, 40).Select(i => $"{(char)('b' + (i % 20))}{i:D7}")).ToList();
         foreach (var (key, i) in keys.Select((k, i) => (k, i)))

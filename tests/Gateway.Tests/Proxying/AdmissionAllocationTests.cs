@@ -59,7 +59,29 @@ public sealed class AdmissionAllocationTests
         Assert.Equal(0, allocated);
     }
 
-    private static async Task<(AdmissionMiddleware Middleware, DefaultHttpContext Context)> CachedKeyAdmissionAsync(IMeterFactory meters)
+    [Fact]
+    public async Task Admission_OfACachedKeyOnARecordsRoute_ReadsEveryIdOfA2KBJsonBody_AndAllocatesAtMost256BytesPerCall()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var admission = await CachedKeyAdmissionAsync(services.GetRequiredService<IMeterFactory>(), recordIdPath: "$.data[*].id");
+        var context = admission.Context;
+        for (var i = 0; i < 1_000; i++)
+        {
+            Assert.True(admission.Middleware.InvokeAsync(context).IsCompletedSuccessfully);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            await admission.Middleware.InvokeAsync(context);
+        }
+
+        var perCall = (GC.GetAllocatedBytesForCurrentThread() - before) / 10_000.0;
+        Assert.True(perCall <= 256, $"{perCall} bytes per call");
+        Assert.Equal(11_000 * 40, admission.Evidence.RecordsToday(admission.KeyId));
+    }
+
+    private static async Task<(AdmissionMiddleware Middleware, DefaultHttpContext Context, Gateway.Compliance.EvidenceRecorder Evidence, string KeyId)> CachedKeyAdmissionAsync(IMeterFactory meters, string? recordIdPath = null)
     {
         var options = Options.Create(new GatewayOptions
         {
@@ -73,7 +95,7 @@ public sealed class AdmissionAllocationTests
         var format = new ApiKeyFormat(options.Value.Keys.Environment);
         var (key, keyId) = format.Generate();
         var record = new ApiKeyRecord(keyId, "c_alloc", "open", ApiKeyStatus.Active, ApiKeyHash.Compute(key), format.Prefix + keyId, time.GetUtcNow(), null);
-        var callers = new ApiCallerFactory(new PlanCatalog(options), new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), recorder, time), options, time, NullLogger<ApiCallerFactory>.Instance);
+        var callers = new ApiCallerFactory(new PlanCatalog(options), new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), recorder, time), RecordCapsOf(new PlanCatalog(options), tables, time), options, time, NullLogger<ApiCallerFactory>.Instance);
         var verifier = new ApiKeyVerifier(options, new OneKeyStore(record), callers, time, NullLogger<ApiKeyVerifier>.Instance);
         var metrics = new GatewayMetrics(meters, new UsageFlushStatus([recorder, ledger], time), new TableRequestCounter(), time);
 
@@ -88,9 +110,34 @@ public sealed class AdmissionAllocationTests
 
         // The key's first sight reads storage; afterwards it is served from memory.
         await verifier.VerifyAsync(context.Request.Headers, CancellationToken.None);
-        var evidence = new Gateway.Compliance.EvidenceRecorder(new Gateway.Compliance.EvidenceTable(new Gateway.Compliance.ComplianceTables(tables)), Options.Create(new Gateway.Compliance.ComplianceOptions()), time);
-        var middleware = new AdmissionMiddleware(_ => Task.CompletedTask, verifier, ledger, recorder, evidence, metrics, time, NullLogger<AdmissionMiddleware>.Instance);
-        return (middleware, context);
+        var compliance = new Gateway.Compliance.ComplianceOptions();
+        if (recordIdPath is not null)
+        {
+            compliance.Routes[RouteGroup] = new Gateway.Compliance.RouteComplianceOptions { RecordIdPath = recordIdPath };
+        }
+
+        var evidence = new Gateway.Compliance.EvidenceRecorder(new Gateway.Compliance.EvidenceTable(new Gateway.Compliance.ComplianceTables(tables)), new Gateway.Compliance.RecordTable(new Gateway.Compliance.ComplianceTables(tables)), Options.Create(new Gateway.Compliance.ComplianceOptions()), time);
+        // The upstream's answer as YARP copies it: status, content type, then a ~2 KB JSON page in three chunks.
+        var page = Encoding.UTF8.GetBytes(Gateway.Tests.Compliance.RecordIdReaderTests.TypicalBody(40));
+        RequestDelegate upstream = recordIdPath is null ? _ => Task.CompletedTask : c =>
+        {
+            c.Response.StatusCode = 200;
+            c.Response.ContentType = "application/json; charset=utf-8";
+            c.Response.Body.Write(page.AsSpan(0, 700));
+            c.Response.Body.Write(page.AsSpan(700, 701));
+            c.Response.Body.Write(page.AsSpan(1_401));
+            return Task.CompletedTask;
+        };
+        var middleware = new AdmissionMiddleware(upstream, verifier, ledger, recorder, evidence, new Gateway.Proxy.Compliance.RecordCaptures(new Gateway.Compliance.RecordRoutes(Options.Create(compliance)), evidence, NullLogger<Gateway.Proxy.Compliance.RecordCaptureStream>.Instance), metrics, time, NullLogger<AdmissionMiddleware>.Instance);
+        return (middleware, context, evidence, keyId);
+    }
+
+    /// <summary>No route counts records here, so the caps read nothing.</summary>
+    private static Gateway.Proxy.Compliance.DailyRecordCaps RecordCapsOf(PlanCatalog plans, GatewayTables tables, TimeProvider time)
+    {
+        var compliance = Options.Create(new Gateway.Compliance.ComplianceOptions());
+        var catalog = new Gateway.Compliance.LicenceCatalog(plans, compliance);
+        return new(new Gateway.Compliance.RecordRoutes(compliance), new Gateway.Compliance.KeyLicences(catalog, new Gateway.Compliance.ComplianceTables(tables), time), catalog);
     }
 
     private sealed class OneKeyStore(ApiKeyRecord record) : IApiKeyStore
