@@ -54,7 +54,9 @@ public sealed record QuotaConsumption(long Included, long Used, string OverQuota
 /// <summary>
 /// The gateway's evidence for a key over the period: calls and refused attempts, hours and days with any request,
 /// the most client networks and user agents seen in one hour, and the distinct ones over the period (hashes; a
-/// "saturated" figure is a lower bound: the gateway keeps at most <c>Gateway:Compliance:DistinctCap</c> per hour).
+/// "saturated" figure is a lower bound: the gateway keeps at most <c>Gateway:Compliance:DistinctCap</c> per hour), and
+/// the records delivered with the distinct records among them over the month (the hours' HyperLogLog sketches merged;
+/// ±1.6 %; 0 on routes without a record-id path).
 /// </summary>
 public sealed record EvidenceSummary(
     long Calls,
@@ -67,7 +69,9 @@ public sealed record EvidenceSummary(
     int DistinctNetworks,
     int MostUserAgentsInAnHour,
     int DistinctUserAgents,
-    bool Saturated);
+    bool Saturated,
+    long RecordsDelivered,
+    long DistinctRecords);
 
 /// <summary>Calls of one key to one route group on one UTC day, by outcome (<c>2xx</c> … and the refusal reasons).</summary>
 public sealed record DailyUsage(DateOnly Day, string KeyId, string RouteGroup, string StatusClass, long Count);
@@ -210,7 +214,23 @@ public sealed class ComplianceReports(
             hours.SelectMany(h => h.Networks).Distinct().Count(),
             hours.Max(h => h.UserAgents.Count),
             hours.SelectMany(h => h.UserAgents).Distinct().Count(),
-            hours.Any(h => h.NetworksSaturated || h.UserAgentsSaturated));
+            hours.Any(h => h.NetworksSaturated || h.UserAgentsSaturated),
+            hours.Sum(h => h.Records),
+            DistinctRecords(hours));
+    }
+
+    private static long DistinctRecords(List<HourEvidence> hours)
+    {
+        var month = new RecordSketch();
+        foreach (var hour in hours)
+        {
+            if (hour.DistinctRecords is { } sketch)
+            {
+                month.Merge(sketch);
+            }
+        }
+
+        return month.Estimate();
     }
 
     /// <summary>The customer's flags whose window overlaps the month, each with its review decisions.</summary>

@@ -59,6 +59,7 @@ export function reports(ctx) {
       <dt>Hours and days active</dt><dd>${count(k.evidence.hoursActive)} hours on ${count(k.evidence.daysActive)} days</dd>
       <dt>Client networks</dt><dd>${count(k.evidence.distinctNetworks)} distinct, at most ${count(k.evidence.mostNetworksInAnHour)} in an hour</dd>
       <dt>User agents</dt><dd>${count(k.evidence.distinctUserAgents)} distinct, at most ${count(k.evidence.mostUserAgentsInAnHour)} in an hour</dd>
+      <dt>Records delivered</dt><dd>${count(k.evidence.recordsDelivered)}, about ${count(k.evidence.distinctRecords)} distinct (±1.6 %)</dd>
       ${k.evidence.saturated ? html`<dt>Note</dt><dd>Some hours reached the gateway's cap on distinct values: the figures are lower bounds.</dd>` : ''}
     </dl>`}
   </article>`;

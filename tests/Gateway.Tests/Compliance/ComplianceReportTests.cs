@@ -72,6 +72,8 @@ public sealed class ComplianceReportTests(Azurite azurite) : SharedGatewayTest(a
         Assert.Equal(3, evidence.GetProperty("unlicensedRouteAttempts").GetInt64());
         Assert.Equal(1, evidence.GetProperty("hoursActive").GetInt32());
         Assert.Equal(1, evidence.GetProperty("distinctNetworks").GetInt32());
+        Assert.Equal(0, evidence.GetProperty("recordsDelivered").GetInt64()); // no record-id path on these routes
+        Assert.Equal(0, evidence.GetProperty("distinctRecords").GetInt64());
         Assert.Equal(2, keys[quiet].GetProperty("calls").GetProperty("billable").GetInt64());
         Assert.Equal(2, keys[quiet].GetProperty("quota").GetProperty("used").GetInt64());
         Assert.Equal(2, keys[quiet].GetProperty("evidence").GetProperty("calls").GetInt64());
