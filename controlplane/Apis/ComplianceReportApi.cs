@@ -1,6 +1,7 @@
 using Gateway.ControlPlane.Compliance;
 using Gateway.ControlPlane.Contracts;
 using Gateway.ControlPlane.Http;
+using Gateway.ControlPlane.OpenApi;
 using Gateway.ControlPlane.Security;
 using Gateway.Core.Problems;
 using Gateway.Core.Validation;
@@ -8,7 +9,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.OpenApi;
 
 namespace Gateway.ControlPlane.Apis;
 
@@ -24,16 +24,7 @@ public static class ComplianceReportApi
             .WithName(nameof(GetComplianceReport))
             .WithSummary("A customer's compliance report for a UTC month (period=yyyy-MM, default this month): usage by key, route group and day, quota consumption, licence terms in force, evidence, flags with their review decisions; JSON, or format=csv with table=usage or table=flags")
             .RequireAuthorization(ControlPlanePolicies.Review)
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse response)
-                {
-                    response.Content ??= new Dictionary<string, OpenApiMediaType>();
-                    response.Content[ComplianceReportCsv.MediaType] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
-                }
-
-                return Task.CompletedTask;
-            })
+            .AlsoAnswersCsv()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
@@ -59,7 +50,7 @@ public static class ComplianceReportApi
         }
 
         return format == "csv"
-            ? TypedResults.File(table == "usage" ? ComplianceReportCsv.Usage(report.Value!) : ComplianceReportCsv.Flags(report.Value!), ComplianceReportCsv.ContentType, ComplianceReports.FileName(report.Value!, table!))
+            ? TypedResults.File(table == "usage" ? ComplianceReportCsv.Usage(report.Value!) : ComplianceReportCsv.Flags(report.Value!), UsageCsv.ContentType, ComplianceReports.FileName(report.Value!, table!))
             : TypedResults.Ok(report.Value!);
     }
 }

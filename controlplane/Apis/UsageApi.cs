@@ -1,12 +1,12 @@
 using Gateway.ControlPlane.Contracts;
 using Gateway.ControlPlane.Http;
+using Gateway.ControlPlane.OpenApi;
 using Gateway.ControlPlane.Security;
 using Gateway.Core.Usage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.OpenApi;
 
 namespace Gateway.ControlPlane.Apis;
 
@@ -22,17 +22,7 @@ public static class UsageApi
             .WithName(nameof(GetUsage))
             .WithSummary("Usage of a customer (or one of its keys, or one route group) by hour, day or month; JSON, or CSV with 'Accept: text/csv'")
             .RequireAuthorization(ControlPlanePolicies.AnyRole)
-            .AddOpenApiOperationTransformer((operation, _, _) =>
-            {
-                // The 200 response is the report as JSON (from the typed result) or as CSV, by the Accept header.
-                if (operation.Responses?.TryGetValue("200", out var ok) == true && ok is OpenApiResponse response)
-                {
-                    response.Content ??= new Dictionary<string, OpenApiMediaType>();
-                    response.Content[UsageCsv.MediaType] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String } };
-                }
-
-                return Task.CompletedTask;
-            })
+            .AlsoAnswersCsv()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;

@@ -10,9 +10,6 @@ namespace Gateway.ControlPlane.Contracts;
 /// </summary>
 public static class ComplianceReportCsv
 {
-    public const string MediaType = "text/csv";
-    public const string ContentType = "text/csv; charset=utf-8";
-
     public static readonly string[] UsageHeader = ["day", "keyId", "routeGroup", "statusClass", "count"];
 
     public static readonly string[] FlagsHeader = ["id", "kind", "severity", "keyId", "from", "to", "status", "purpose", "licenceVersion", "evidence", "summary", "decisions"];
