@@ -41,8 +41,14 @@ public sealed partial class UsageFlushService(
     ILogger<UsageFlushService> logger,
     UsageJournal? journal = null) : BackgroundService
 {
-    private static readonly TimeSpan ShutdownFlushDeadline = TimeSpan.FromSeconds(15);
+    /// <summary>How long a graceful stop keeps trying to write what was counted (the host allows 30 s in all).</summary>
+    public static readonly TimeSpan ShutdownFlushDeadline = TimeSpan.FromSeconds(15);
+
+    /// <summary>The wait between two attempts of the shutdown flush while storage fails.</summary>
+    public static readonly TimeSpan ShutdownRetryDelay = TimeSpan.FromMilliseconds(200);
+
     private readonly SemaphoreSlim _flushing = new(1, 1);
+    private Task? _stopping;
     private long _tableOperations;
 
     /// <summary>Table transactions submitted since start (for the stats endpoint and benchmarks).</summary>
@@ -66,25 +72,36 @@ public sealed partial class UsageFlushService(
         }
     }
 
-    public override async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Stops the interval flush, then writes everything, retrying every <see cref="ShutdownRetryDelay"/> while storage
+    /// fails, until all is written or <see cref="ShutdownFlushDeadline"/> (on the injected clock) has passed.
+    /// Runs once: a host stopped twice (<c>StopAsync</c>, then disposed) awaits the first stop again instead of
+    /// starting a second shutdown flush after the journal's commit loop has already stopped.
+    /// </summary>
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_flushing)
+        {
+            return _stopping ??= StopOnceAsync(cancellationToken);
+        }
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        using var deadline = new CancellationTokenSource(ShutdownFlushDeadline);
-        while (!deadline.IsCancellationRequested)
+        using var deadline = new CancellationTokenSource(ShutdownFlushDeadline, time);
+        try
         {
-            try
+            while (!(await FlushAsync(deadline.Token)).Complete)
             {
-                if ((await FlushAsync(deadline.Token)).Complete)
-                {
-                    return;
-                }
+                await Task.Delay(ShutdownRetryDelay, time, deadline.Token);
+            }
 
-                await Task.Delay(TimeSpan.FromMilliseconds(200), deadline.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            // Only the deadline cancels here: a storage call cancelled otherwise counts as a failed batch (WriteAsync).
         }
 
         LogShutdownFlushIncomplete(logger);
