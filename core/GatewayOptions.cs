@@ -107,6 +107,15 @@ public sealed class KeyOptions
     public TimeSpan VerifyTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// What a storage outage does to keys already in memory. Unset (the default): they are served however long storage
+    /// is down (fail-open for known keys; unknown keys always fail closed with 503). Set: a key whose last successful
+    /// read from storage is older than this is refused with 503 <c>storage-unavailable</c> until a re-read succeeds
+    /// (fail-closed after a bound), so a revoke made while an instance cannot reach storage or Service Bus takes effect
+    /// there within this bound. At least <see cref="CacheRefresh"/>.
+    /// </summary>
+    public TimeSpan? MaxStaleness { get; set; }
+
+    /// <summary>
     /// Storage reads for keys not in memory one client network (/24 IPv4, /64 IPv6) may cause per second, and as a
     /// burst: a token bucket. Beyond it the caller gets 429 <c>too-many-key-lookups</c> before any read.
     /// </summary>

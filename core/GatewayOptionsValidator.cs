@@ -71,6 +71,11 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
             }
         }
 
+        if (options.Keys.MaxStaleness is { } maxStaleness && (maxStaleness < options.Keys.CacheRefresh || maxStaleness > TimeSpan.FromDays(30)))
+        {
+            failures.Add($"Gateway:Keys:MaxStaleness must be between Gateway:Keys:CacheRefresh ({options.Keys.CacheRefresh}) and 30.00:00:00, or unset to serve keys in memory through any storage outage (was {maxStaleness}).");
+        }
+
         if (options.Storage.ConnectionString is null && options.Storage.TableEndpoint is null)
         {
             failures.Add("Gateway:Storage: set either ConnectionString (Azurite, development) or TableEndpoint (Azure, managed identity).");

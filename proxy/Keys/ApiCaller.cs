@@ -9,7 +9,7 @@ namespace Gateway.Proxy.Keys;
 /// A verified API key as the data plane holds it in memory: who calls, on which plan, and the per-key state
 /// (token bucket, current quota period). Set as a request feature once the key is verified.
 /// </summary>
-public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey, TokenBucket rateLimit, long refreshAt, QuotaPeriod? period = null, long expiresAt = long.MaxValue, long dailyRecordCap = 0)
+public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey, TokenBucket rateLimit, long refreshAt, QuotaPeriod? period = null, long expiresAt = long.MaxValue, long dailyRecordCap = 0, long staleAt = long.MaxValue)
 {
     private QuotaPeriod? _period = period;
     private int _refreshing;
@@ -32,6 +32,12 @@ public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey
 
     /// <summary>When (a <see cref="TimeProvider"/> timestamp) the entry should be re-read from storage.</summary>
     public long RefreshAt { get; } = refreshAt;
+
+    /// <summary>
+    /// From when (a <see cref="TimeProvider"/> timestamp) the entry is too old to serve while no re-read has succeeded
+    /// (<c>Gateway:Keys:MaxStaleness</c>); <see cref="long.MaxValue"/> when unset. Never before <see cref="RefreshAt"/>.
+    /// </summary>
+    public long StaleAt { get; } = staleAt;
 
     /// <summary>The key's quota period for <paramref name="month"/>, cached so the hot path skips the ledger lookup.</summary>
     public QuotaPeriod QuotaPeriod(QuotaLedger ledger, int month)

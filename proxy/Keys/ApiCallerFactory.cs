@@ -22,6 +22,7 @@ public sealed partial class ApiCallerFactory(
     ILogger<ApiCallerFactory> logger)
 {
     private readonly long _refreshTicks = (long)(options.Value.Keys.CacheRefresh.TotalSeconds * time.TimestampFrequency);
+    private readonly long _staleTicks = options.Value.Keys.MaxStaleness is { } stale ? (long)(stale.TotalSeconds * time.TimestampFrequency) : long.MaxValue;
 
     /// <param name="previous">The entry a background refresh replaces: a key still on the same plan keeps its bucket.</param>
     public async Task<ApiCaller> CreateAsync(ApiKeyRecord record, string key, ApiCaller? previous, CancellationToken cancellationToken)
@@ -35,11 +36,13 @@ public sealed partial class ApiCallerFactory(
 
         var bucket = rateLimits.For(plan, previous?.Plan, previous?.RateLimit);
         // Spread over 75-100 % of CacheRefresh, so keys loaded together do not all come due together.
-        var refreshAt = time.GetTimestamp() + (long)(_refreshTicks * (0.75 + (0.25 * Random.Shared.NextDouble())));
+        var readAt = time.GetTimestamp();
+        var refreshAt = readAt + (long)(_refreshTicks * (0.75 + (0.25 * Random.Shared.NextDouble())));
+        var staleAt = _staleTicks == long.MaxValue ? long.MaxValue : readAt + _staleTicks;
         // The licence read (only when some route counts records) runs alongside the baseline read.
         var cap = recordCaps.LoadAsync(record, cancellationToken);
         var period = await baselines.LoadAsync(record.CustomerId, record.Id, cancellationToken);
-        return new ApiCaller(record, plan, key, bucket, refreshAt, period, ExpiresAt(record), await cap);
+        return new ApiCaller(record, plan, key, bucket, refreshAt, period, ExpiresAt(record), await cap, staleAt);
     }
 
     /// <summary>A rotated key's expiry as a timestamp of the injected clock, so the hot path compares two longs.</summary>

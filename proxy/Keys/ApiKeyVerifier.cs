@@ -126,16 +126,25 @@ public sealed partial class ApiKeyVerifier : IKeyChangeSink
         if (_callersBySpan.TryGetValue(keyId, out var cached) && SameKey(key, cached.VerifiedKey))
         {
             var now = _time.GetTimestamp();
-            if (now >= cached.RefreshAt && cached.TryStartRefresh())
+            if (now >= cached.RefreshAt)
             {
-                if (Interlocked.Increment(ref _refreshesInFlight) <= MaxConcurrentRefreshes)
+                if (cached.TryStartRefresh())
                 {
-                    _ = RefreshAsync(cached);
+                    if (Interlocked.Increment(ref _refreshesInFlight) <= MaxConcurrentRefreshes)
+                    {
+                        _ = RefreshAsync(cached);
+                    }
+                    else
+                    {
+                        Interlocked.Decrement(ref _refreshesInFlight);
+                        cached.RefreshDone();
+                    }
                 }
-                else
+
+                if (now >= cached.StaleAt)
                 {
-                    Interlocked.Decrement(ref _refreshesInFlight);
-                    cached.RefreshDone();
+                    // Gateway:Keys:MaxStaleness: no re-read has succeeded for that long (storage unreachable).
+                    return new(KeyVerification.Stale);
                 }
             }
 

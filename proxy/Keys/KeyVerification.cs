@@ -17,6 +17,9 @@ public readonly record struct KeyVerification(ApiCaller? Caller, Rejection? Reje
     public static readonly KeyVerification Unknown = new(null, Problems.Rejection.UnknownKey);
     public static readonly KeyVerification LookupLimited = new(null, Problems.Rejection.TooManyKeyLookups);
 
+    /// <summary>A key in memory whose last successful read is older than <c>Gateway:Keys:MaxStaleness</c>: 503, not counted.</summary>
+    public static readonly KeyVerification Stale = new(null, Problems.Rejection.StorageUnavailable);
+
     /// <summary>The key is known and active: the call may go on to the plan's checks.</summary>
     public bool IsVerified => Caller is not null && Rejection is null;
 
@@ -30,8 +33,13 @@ public readonly record struct KeyVerification(ApiCaller? Caller, Rejection? Reje
         return Rejection is { } refused && refused.CountedAs() is null;
     }
 
-    /// <summary>The <c>Retry-After</c> the rejection carries: only the lookup limit has a fixed one.</summary>
-    public int RetryAfterSeconds => Rejection == Problems.Rejection.TooManyKeyLookups ? KeyLookupLimiter.RetryAfterSeconds : 0;
+    /// <summary>The <c>Retry-After</c> the rejection carries: the lookup limit's, and 1 s for a key too stale to serve.</summary>
+    public int RetryAfterSeconds => Rejection switch
+    {
+        Problems.Rejection.TooManyKeyLookups => KeyLookupLimiter.RetryAfterSeconds,
+        Problems.Rejection.StorageUnavailable => 1,
+        _ => 0,
+    };
 
     /// <param name="now">A <see cref="TimeProvider"/> timestamp: a rotated key past its expiry is refused as revoked.</param>
     public static KeyVerification Of(ApiCaller caller, long now) => caller.Status switch

@@ -107,6 +107,7 @@ public sealed class ConfigurationTests(Azurite azurite) : GatewayTest(azurite)
     [InlineData("Gateway:Keys:VerifyTimeout", "00:00:00", "Gateway:Keys:VerifyTimeout")]
     [InlineData("Gateway:Keys:UnknownKeyReadsPerSecondPerNetwork", "0", "Gateway:Keys:UnknownKeyReadsPerSecondPerNetwork")]
     [InlineData("Gateway:Keys:UnknownKeyReadsPerSecond", "0", "Gateway:Keys:UnknownKeyReadsPerSecond")]
+    [InlineData("Gateway:Keys:MaxStaleness", "00:00:30", "Gateway:Keys:MaxStaleness")]
     [InlineData("Gateway:Admin:Token", "short", "Gateway:Admin:Token")]
     [InlineData("Gateway:Admin:Token", "                    ", "Gateway:Admin:Token")]
     [InlineData("Gateway:Admin:Token", "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t", "Gateway:Admin:Token")]
