@@ -1,8 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Gateway.Billing.Invoices;
 using Gateway.Core.Customers;
 using Gateway.Core.Plans;
 using Gateway.Core.Problems;
@@ -118,14 +118,14 @@ public sealed class SpendCapTests(Azurite azurite) : SharedGatewayTest(azurite)
     }
 
     [Theory]
-    [InlineData("Bill", 10, 2000, null, long.MaxValue)] // no cap
-    [InlineData("Block", 10, 2000, 16, long.MaxValue)] // a blocking plan's own quota decides
-    [InlineData("Bill", 10, 0, 16, long.MaxValue)] // free overage: nothing to cap
-    [InlineData("Bill", 10, 2000, 9.99, 5L)] // below the plan's price: the included calls
-    [InlineData("Bill", 10, 2000, 16, 8L)] // 5 + 6.00 / 2.00
-    [InlineData("Bill", 10, 2000, 15.99, 7L)] // floor: never a call the cap does not cover
-    [InlineData("Bill", 50, 5, 50.01, 7L)] // 0.005 a call: 2 calls cost 0.01
-    public void Ceiling_OfAPlanAndACap_IsTheIncludedCallsPlusTheOverageTheCapCovers(string overQuota, double price, double perThousand, double? cap, long ceiling)
+    [InlineData("Bill", "10", "2000", null, long.MaxValue)] // no cap
+    [InlineData("Block", "10", "2000", "16", long.MaxValue)] // a blocking plan's own quota decides
+    [InlineData("Bill", "10", "0", "16", long.MaxValue)] // free overage: nothing to cap
+    [InlineData("Bill", "10", "2000", "9.99", 5L)] // below the plan's price: the included calls
+    [InlineData("Bill", "10", "2000", "16", 8L)] // 5 + 6.00 / 2.00
+    [InlineData("Bill", "10", "2000", "15.99", 7L)] // floor: never a call the cap does not cover
+    [InlineData("Bill", "50", "5", "50.01", 7L)] // 0.005 a call: 2 calls cost 0.01
+    public void Ceiling_OfAPlanAndACap_IsTheIncludedCallsPlusTheOverageTheCapCovers(string overQuota, string price, string perThousand, string? cap, long ceiling)
     {
         var plan = new Plan("p", new PlanOptions
         {
@@ -134,11 +134,11 @@ public sealed class SpendCapTests(Azurite azurite) : SharedGatewayTest(azurite)
             MonthlyQuota = 5,
             OverQuota = overQuota,
             RouteGroups = ["alpha"],
-            PricePerMonth = (decimal)price,
-            OveragePricePerThousand = (decimal)perThousand,
+            PricePerMonth = decimal.Parse(price, CultureInfo.InvariantCulture),
+            OveragePricePerThousand = decimal.Parse(perThousand, CultureInfo.InvariantCulture),
         });
 
-        Assert.Equal(ceiling, SpendCap.Ceiling(plan, cap is { } c ? (decimal)c : null));
+        Assert.Equal(ceiling, SpendCap.Ceiling(plan, cap is null ? null : decimal.Parse(cap, CultureInfo.InvariantCulture)));
     }
 
     private async Task SetCapAsync(string customer, decimal? cap)
