@@ -43,6 +43,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<UsageReporter>();
         services.AddSingleton<CustomerService>();
         services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<SpendCaps>();
+        services.AddSingleton<SpendCapService>();
         services.AddKeyChangePublisher(configuration);
         return services;
     }

@@ -75,7 +75,7 @@ public class HotPathBenchmarks
         _keyId = keyId;
         _customerId = "c_bench";
         var record = new ApiKeyRecord(keyId, _customerId, "enterprise", ApiKeyStatus.Active, ApiKeyHash.Compute(key), format.Prefix + keyId, time.GetUtcNow(), null);
-        var callers = new ApiCallerFactory(plans, new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), _recorder, time), RecordCapsOf(plans, tables, time), options, time, NullLogger<ApiCallerFactory>.Instance);
+        var callers = new ApiCallerFactory(plans, new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), _recorder, time), RecordCapsOf(plans, tables, time), new Gateway.Core.Customers.SpendCaps(tables), options, time, NullLogger<ApiCallerFactory>.Instance);
         _verifier = new ApiKeyVerifier(options, new OneKeyStore(record), callers, time, NullLogger<ApiKeyVerifier>.Instance);
         _headers[ApiKeyCredentials.ApiKeyHeader] = key;
 

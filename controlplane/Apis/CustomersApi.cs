@@ -48,7 +48,50 @@ public static class CustomersApi
             .RequireAuthorization(ControlPlanePolicies.Admin)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
+        api.MapGet("/customers/{id}/spend-cap", GetSpendCap)
+            .WithName(nameof(GetSpendCap))
+            .WithSummary("Get a customer's monthly spend cap (a developer: its own); null: no cap")
+            .RequireAuthorization(ControlPlanePolicies.AnyRole)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapPut("/customers/{id}/spend-cap", SetSpendCap)
+            .WithName(nameof(SetSpendCap))
+            .WithSummary("Set (or with null remove) a customer's monthly spend cap per key (a developer: its own); overage stops at the cap with 429 spend-cap-reached")
+            .RequireAuthorization(ControlPlanePolicies.ManageKeys)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return api;
+    }
+
+    public static async Task<Results<Ok<SpendCapSetting>, ProblemHttpResult>> GetSpendCap(string id, ClaimsPrincipal user, SpendCapService caps, CancellationToken cancellationToken)
+    {
+        var found = ControlPlaneCaller.Of(user).CanSee(id) ? await caps.GetAsync(id, cancellationToken) : ApiProblem.NotFound("Customer", id);
+        return found.Succeeded ? TypedResults.Ok(found.Value!) : ProblemResults.From(found.Problem!);
+    }
+
+    /// <summary>Stores the cap, then publishes a key change for each of the customer's keys, so the gateways enforce the new ceiling at once.</summary>
+    public static async Task<Results<Ok<SpendCapSetting>, ProblemHttpResult>> SetSpendCap(string id, HttpRequest request, SpendCapService caps, AuditLog audit, CancellationToken cancellationToken)
+    {
+        if (!CustomerIds.IsWellFormed(id) || !ControlPlaneCaller.Of(request.HttpContext.User).CanSee(id))
+        {
+            return ProblemResults.From(ApiProblem.NotFound("Customer", id));
+        }
+
+        var body = await JsonBody.ReadAsync<SetSpendCapRequest>(request, cancellationToken);
+        if (!body.Succeeded)
+        {
+            return ProblemResults.From(body.Problem!);
+        }
+
+        var set = await caps.SetAsync(id, body.Value!.MonthlyCap, cancellationToken);
+        if (!set.Succeeded)
+        {
+            return ProblemResults.From(set.Problem!);
+        }
+
+        var cap = set.Value!.MonthlyCap is { } value ? $"monthly cap {value.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)}" : "no monthly cap";
+        await audit.RecordAsync(request.HttpContext, AuditActions.SpendCapChanged, id, cap, cancellationToken);
+        return TypedResults.Ok(set.Value);
     }
 
     public static async Task<Results<Created<Customer>, ProblemHttpResult>> CreateCustomer(HttpRequest request, CustomerService customers, AuditLog audit, BillingTables billingTables, StripeCustomerLinks links, BillingEnforcement billing, CancellationToken cancellationToken)

@@ -29,6 +29,7 @@ public static class AuditActions
     public const string CustomerCreated = "customer.created";
     public const string CustomerUpdated = "customer.updated";
     public const string CustomerDeleted = "customer.deleted";
+    public const string SpendCapChanged = "customer.spend-cap-changed";
     public const string KeyIssued = "key.issued";
     public const string KeysIssuedInBulk = "keys.issued";
     public const string KeyRenamed = "key.renamed";

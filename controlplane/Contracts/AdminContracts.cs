@@ -13,6 +13,9 @@ public sealed record CreateCustomerRequest(string? Name, string? Email, string? 
 /// <summary>Body of <c>PATCH /admin/v1/customers/{id}</c>: the fields to change.</summary>
 public sealed record UpdateCustomerRequest(string? Name, string? Email);
 
+/// <summary>Body of <c>PUT /admin/v1/customers/{id}/spend-cap</c>: the cap per key and UTC month in the plans' currency, whole cents; null removes it.</summary>
+public sealed record SetSpendCapRequest(decimal? MonthlyCap);
+
 /// <summary>The query of <c>GET /admin/v1/customers</c>, as sent.</summary>
 public sealed record CustomerQuery(
     [FromQuery(Name = "search")] string? Search,

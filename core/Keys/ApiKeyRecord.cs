@@ -84,6 +84,9 @@ public static class KeyChangeReasons
     public const string PlanChanged = "plan-changed";
     public const string Rotated = "rotated";
     public const string Renamed = "renamed";
+
+    /// <summary>The key's customer changed its monthly spend cap (published for each of its keys).</summary>
+    public const string SpendCapChanged = "spend-cap-changed";
 }
 
 /// <summary>A page of a customer's keys in id order; <see cref="ContinuationToken"/> asks for the next one (null: the last page).</summary>

@@ -25,6 +25,7 @@ public static class ProblemTypes
     public const string MethodNotAllowed = Base + "method-not-allowed";
     public const string TooManyKeyLookups = Base + "too-many-key-lookups";
     public const string RecordCapReached = Base + "record-cap-reached";
+    public const string SpendCapReached = Base + "spend-cap-reached";
 
     // Admin API (port 8081)
     public const string InvalidRequest = Base + "invalid-request";
@@ -60,6 +61,7 @@ public static class ProblemTypes
         MethodNotAllowed => "Method not allowed.",
         TooManyKeyLookups => "Too many new keys from your network.",
         RecordCapReached => "The licence's daily record cap is reached.",
+        SpendCapReached => "The monthly spend cap is reached.",
         InvalidRequest => "The request is invalid.",
         AdminUnauthorized => "A token is required.",
         TooManySignIns => "Too many failed sign-ins.",

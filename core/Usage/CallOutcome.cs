@@ -28,6 +28,9 @@ public enum CallOutcome : byte
 
     /// <summary>Refused: the key received its licence's daily record cap today (UTC).</summary>
     RejectedRecordCap,
+
+    /// <summary>Refused: the customer's monthly spend cap allows no more overage this UTC month (never billed).</summary>
+    RejectedSpendCap,
 }
 
 public static class CallOutcomes
@@ -37,6 +40,7 @@ public static class CallOutcomes
         "1xx", "2xx", "3xx", "4xx", "5xx",
         "rejected-route-not-in-plan", "rejected-rate-limited", "rejected-quota-exhausted", "rejected-suspended",
         "gateway-error", "client-aborted", "rejected-record-cap",
+        "rejected-spend-cap",
     ];
 
     /// <summary>The name stored in Table Storage and shown in usage reports.</summary>

@@ -9,7 +9,7 @@ namespace Gateway.Proxy.Keys;
 /// A verified API key as the data plane holds it in memory: who calls, on which plan, and the per-key state
 /// (token bucket, current quota period). Set as a request feature once the key is verified.
 /// </summary>
-public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey, TokenBucket rateLimit, long refreshAt, QuotaPeriod? period = null, long expiresAt = long.MaxValue, long dailyRecordCap = 0, long staleAt = long.MaxValue)
+public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey, TokenBucket rateLimit, long refreshAt, QuotaPeriod? period = null, long expiresAt = long.MaxValue, long dailyRecordCap = 0, long spendCeiling = long.MaxValue, long staleAt = long.MaxValue)
 {
     private QuotaPeriod? _period = period;
     private int _refreshing;
@@ -29,6 +29,15 @@ public sealed class ApiCaller(ApiKeyRecord record, Plan plan, string verifiedKey
 
     /// <summary>Records the key may receive per UTC day under its licence; 0: no cap.</summary>
     public long DailyRecordCap { get; } = dailyRecordCap;
+
+    /// <summary>
+    /// The most billable calls the customer's spend cap allows this key per month (<see cref="Gateway.Core.Customers.SpendCap.Ceiling"/>),
+    /// read with the key; <see cref="long.MaxValue"/>: no cap applies.
+    /// </summary>
+    public long SpendCeiling { get; } = spendCeiling;
+
+    /// <summary>The most calls the quota admits this month: the plan's quota on a blocking plan, else the spend ceiling.</summary>
+    public long QuotaLimit => Plan.OverQuota == OverQuotaBehaviour.Block ? Plan.MonthlyQuota : SpendCeiling;
 
     /// <summary>When (a <see cref="TimeProvider"/> timestamp) the entry should be re-read from storage.</summary>
     public long RefreshAt { get; } = refreshAt;

@@ -1,4 +1,5 @@
 using Gateway.Core;
+using Gateway.Core.Customers;
 using Gateway.Core.Keys;
 using Gateway.Core.Plans;
 using Gateway.Proxy.Quotas;
@@ -10,13 +11,15 @@ namespace Gateway.Proxy.Keys;
 /// <summary>
 /// Builds the <see cref="ApiCaller"/> the data plane holds for a key record read from storage: its plan, its token
 /// bucket (<see cref="RateLimits"/>), its quota baseline (<see cref="QuotaBaselines"/>), its daily record cap
-/// (<see cref="Gateway.Proxy.Compliance.DailyRecordCaps"/>) and when to re-read it.
+/// (<see cref="Gateway.Proxy.Compliance.DailyRecordCaps"/>), its customer's spend cap as a call ceiling
+/// (<see cref="SpendCap.Ceiling"/>) and when to re-read it.
 /// </summary>
 public sealed partial class ApiCallerFactory(
     PlanCatalog plans,
     RateLimits rateLimits,
     QuotaBaselines baselines,
     Gateway.Proxy.Compliance.DailyRecordCaps recordCaps,
+    SpendCaps spendCaps,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<ApiCallerFactory> logger)
@@ -41,8 +44,10 @@ public sealed partial class ApiCallerFactory(
         var staleAt = _staleTicks == long.MaxValue ? long.MaxValue : readAt + _staleTicks;
         // The licence read (only when some route counts records) runs alongside the baseline read.
         var cap = recordCaps.LoadAsync(record, cancellationToken);
+        // The spend cap (only on a plan whose overage it can bound) is read alongside too.
+        var spendCap = SpendCap.Ceiling(plan, 0) == long.MaxValue ? Task.FromResult<decimal?>(null) : spendCaps.ReadAsync(record.CustomerId, cancellationToken);
         var period = await baselines.LoadAsync(record.CustomerId, record.Id, cancellationToken);
-        return new ApiCaller(record, plan, key, bucket, refreshAt, period, ExpiresAt(record), await cap, staleAt);
+        return new ApiCaller(record, plan, key, bucket, refreshAt, period, ExpiresAt(record), await cap, SpendCap.Ceiling(plan, await spendCap), staleAt);
     }
 
     /// <summary>A rotated key's expiry as a timestamp of the injected clock, so the hot path compares two longs.</summary>

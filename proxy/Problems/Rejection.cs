@@ -25,6 +25,7 @@ public enum Rejection
     MethodNotAllowed,
     TooManyKeyLookups,
     RecordCapReached,
+    SpendCapReached,
 }
 
 /// <summary>
@@ -80,6 +81,8 @@ public static class Rejections
             "Keys the gateway has not seen yet are checked against storage at a bounded rate per client network. Retry after the number of seconds in Retry-After."), null),
         Rejection.RecordCapReached => new(new(ProblemTypes.RecordCapReached, 429,
             "The key has received all the records its licence allows this UTC day. Calls resume at the next UTC midnight (Retry-After); the call is not billed."), CallOutcome.RejectedRecordCap),
+        Rejection.SpendCapReached => new(new(ProblemTypes.SpendCapReached, 429,
+            "The customer's monthly spend cap allows no more overage this UTC month. Calls resume on the 1st (Retry-After), or raise the cap; the call is not billed."), CallOutcome.RejectedSpendCap),
         _ => throw new ArgumentOutOfRangeException(nameof(rejection)),
     };
 }

@@ -1,4 +1,5 @@
 using Gateway.Compliance;
+using Gateway.Core.Plans;
 using Gateway.Core.Storage;
 using Gateway.Core.Usage;
 using Gateway.Proxy.Compliance;
@@ -142,7 +143,7 @@ public sealed partial class AdmissionMiddleware(
 
         var month = UsageCalendar.MonthOf(now);
         var period = caller.QuotaPeriod(ledger, month);
-        var decision = period.TryAdmit(caller.Plan);
+        var decision = period.TryAdmit(caller.Plan, caller.SpendCeiling);
         if (decision == QuotaDecision.AwaitingLease)
         {
             return AdmitWhenLeasedAsync(context, caller, period, routeGroup, started);
@@ -154,7 +155,7 @@ public sealed partial class AdmissionMiddleware(
     /// <summary>Quota leases: this instance's block was empty; the call waits for the lease call under way, then is decided as usual.</summary>
     private async Task AdmitWhenLeasedAsync(HttpContext context, ApiCaller caller, QuotaPeriod period, string routeGroup, long started)
     {
-        var decision = await period.Block!.AdmitAsync(caller.Plan.MonthlyQuota, context.RequestAborted);
+        var decision = await period.Block!.AdmitAsync(caller.QuotaLimit, context.RequestAborted);
         await Decided(context, caller, period, routeGroup, decision, started);
     }
 
@@ -165,7 +166,9 @@ public sealed partial class AdmissionMiddleware(
         {
             var now = time.GetUtcNow();
             var untilNextMonth = (long)Math.Ceiling((UsageCalendar.MonthEnd(period.Month) - now).TotalSeconds);
-            return RejectAsync(context, caller, routeGroup, Rejection.QuotaExhausted, (int)Math.Min(untilNextMonth, int.MaxValue));
+            // A billing plan is refused only at its spend cap's ceiling: its own problem type, never billed.
+            var refusal = caller.Plan.OverQuota == OverQuotaBehaviour.Bill ? Rejection.SpendCapReached : Rejection.QuotaExhausted;
+            return RejectAsync(context, caller, routeGroup, refusal, (int)Math.Min(untilNextMonth, int.MaxValue));
         }
 
         if (decision == QuotaDecision.Unavailable)

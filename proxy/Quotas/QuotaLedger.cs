@@ -71,22 +71,34 @@ public sealed class QuotaPeriod
     public void SetBaseline(long value) => Volatile.Write(ref _baseline, value);
 
     /// <summary>Admits one call. On a blocking plan the check and the count are one atomic step, so exactly the quota gets through.</summary>
-    public QuotaDecision TryAdmit(Plan plan)
+    public QuotaDecision TryAdmit(Plan plan) => TryAdmit(plan, long.MaxValue);
+
+    /// <summary>
+    /// Admits one call within <paramref name="spendCeiling"/> (a billing plan under a spend cap: the most calls the cap
+    /// allows this month; <see cref="long.MaxValue"/>: no cap). A capped billing plan is admitted exactly like a
+    /// blocking one whose quota is the ceiling (the same compare-and-swap, the same quota leases across instances), so
+    /// the cap costs nothing more per call and holds exactly; <see cref="QuotaDecision.Exhausted"/> then means the cap.
+    /// </summary>
+    public QuotaDecision TryAdmit(Plan plan, long spendCeiling)
     {
-        if (plan.OverQuota == OverQuotaBehaviour.Bill)
+        if (plan.OverQuota == OverQuotaBehaviour.Bill && spendCeiling == long.MaxValue)
         {
             return Baseline + Calls.Add(1) > plan.MonthlyQuota ? QuotaDecision.Overage : QuotaDecision.Included;
         }
 
-        if (Block is { } block)
-        {
-            return block.TryAdmit(plan.MonthlyQuota);
-        }
+        var limit = plan.OverQuota == OverQuotaBehaviour.Block ? plan.MonthlyQuota : spendCeiling;
+        var decision = Block is { } block ? block.TryAdmit(limit) : AdmitWithin(limit);
+        return decision == QuotaDecision.Included && plan.OverQuota == OverQuotaBehaviour.Bill && Used > plan.MonthlyQuota
+            ? QuotaDecision.Overage
+            : decision;
+    }
 
+    private QuotaDecision AdmitWithin(long limit)
+    {
         while (true)
         {
             var local = Calls.Count;
-            if (Baseline + local >= plan.MonthlyQuota)
+            if (Baseline + local >= limit)
             {
                 return QuotaDecision.Exhausted;
             }

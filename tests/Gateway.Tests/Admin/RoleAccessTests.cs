@@ -30,6 +30,8 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["GetCustomer"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
         ["UpdateCustomer"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["DeleteCustomer"] = Statuses(admin: 204, compliance: 403, developer: 403, other: 403),
+        ["GetSpendCap"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
+        ["SetSpendCap"] = Statuses(admin: 200, compliance: 403, developer: 200, other: 404),
         ["IssueKey"] = Statuses(admin: 201, compliance: 403, developer: 201, other: 404),
         ["IssueKeys"] = Statuses(admin: 201, compliance: 403, developer: 403, other: 403),
         ["ListKeys"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
@@ -295,6 +297,10 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, $"admin/v1/customers/{customer}");
             case "UpdateCustomer":
                 return new(HttpMethod.Patch, $"admin/v1/customers/{customer}") { Content = JsonContent.Create(new { email = "dev@acme.test" }) };
+            case "GetSpendCap":
+                return new(HttpMethod.Get, $"admin/v1/customers/{customer}/spend-cap");
+            case "SetSpendCap":
+                return new(HttpMethod.Put, $"admin/v1/customers/{customer}/spend-cap") { Content = JsonContent.Create(new { monthlyCap = 250.5m }) };
             case "DeleteCustomer":
                 return new(HttpMethod.Delete, $"admin/v1/customers/{await Gateway.CreateCustomerAsync("Doomed Ltd")}");
             case "IssueKey":

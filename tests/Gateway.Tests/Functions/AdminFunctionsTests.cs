@@ -243,6 +243,20 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
     }
 
     [Theory]
+    [InlineData("{\"monthlyCap\": -1}", 400)]
+    [InlineData("{\"monthlyCap\": 0.001}", 400)]
+    [InlineData("{\"monthlyCap\": 42.5}", 200)]
+    public async Task SetSpendCap_AnswersTheSameInBothHosts(string json, int status)
+    {
+        var customer = await Gateway.CreateCustomerAsync();
+
+        var (gateway, function) = await BothAsync<SetSpendCapFunction>((f, r) => f.Run(r, customer), "PUT", $"/admin/v1/customers/{customer}/spend-cap", json: json);
+
+        Assert.Equal((status, status), ((int)gateway.StatusCode, function.Status));
+        Assert.Equal(Normalize(await gateway.Content.ReadAsStringAsync()), Normalize(function.Body));
+    }
+
+    [Theory]
     [InlineData("{\"overlap\": \"forever\"}")]
     [InlineData("{\"overlap\": 99999999}")]
     public async Task RotateKey_WithBadOverlap_AnswersTheSameProblemInBothHosts(string json)

@@ -95,7 +95,7 @@ public sealed class AdmissionAllocationTests
         var format = new ApiKeyFormat(options.Value.Keys.Environment);
         var (key, keyId) = format.Generate();
         var record = new ApiKeyRecord(keyId, "c_alloc", "open", ApiKeyStatus.Active, ApiKeyHash.Compute(key), format.Prefix + keyId, time.GetUtcNow(), null);
-        var callers = new ApiCallerFactory(new PlanCatalog(options), new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), recorder, time), RecordCapsOf(new PlanCatalog(options), tables, time), options, time, NullLogger<ApiCallerFactory>.Instance);
+        var callers = new ApiCallerFactory(new PlanCatalog(options), new RateLimits(time), new QuotaBaselines(ledger, new UsageTable(tables), recorder, time), RecordCapsOf(new PlanCatalog(options), tables, time), new Gateway.Core.Customers.SpendCaps(tables), options, time, NullLogger<ApiCallerFactory>.Instance);
         var verifier = new ApiKeyVerifier(options, new OneKeyStore(record), callers, time, NullLogger<ApiKeyVerifier>.Instance);
         var metrics = new GatewayMetrics(meters, new UsageFlushStatus([recorder, ledger], time), new TableRequestCounter(), time);
 

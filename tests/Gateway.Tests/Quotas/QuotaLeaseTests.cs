@@ -219,6 +219,47 @@ public sealed class QuotaLeaseTests(Azurite azurite, ITestOutputHelper output)
         Assert.Equal(writes, leases.Writes);
     }
 
+    /// <summary>A spend cap's ceiling is leased like a blocking quota: two instances together admit exactly the ceiling.</summary>
+    [Fact]
+    public async Task Leases_OfABillingPlanUnderASpendCap_GrantExactlyTheCeiling_AcrossInstances()
+    {
+        var (tables, usage) = await TablesAsync();
+        var plan = new Plan("billing", new PlanOptions
+        {
+            RequestsPerSecond = 1_000_000,
+            Burst = 1_000_000,
+            MonthlyQuota = 2,
+            OverQuota = nameof(OverQuotaBehaviour.Bill),
+            RouteGroups = ["alpha"],
+        });
+        const long ceiling = 11;
+        var periods = new[] { Instance(tables, usage, "one", blockSize: 3).Ledger.Period("cus1", "key", Month), Instance(tables, usage, "two", blockSize: 3).Ledger.Period("cus1", "key", Month) };
+        var admitted = 0;
+        var open = periods.ToList();
+        for (var i = 0; open.Count > 0; i++)
+        {
+            var period = open[i % open.Count];
+            var decision = period.TryAdmit(plan, ceiling);
+            if (decision == QuotaDecision.AwaitingLease)
+            {
+                decision = await period.Block!.AdmitAsync(ceiling, CancellationToken.None);
+            }
+
+            if (decision is QuotaDecision.Included or QuotaDecision.Overage)
+            {
+                admitted++;
+            }
+            else
+            {
+                Assert.Equal(QuotaDecision.Exhausted, decision);
+                open.Remove(period);
+            }
+        }
+
+        Assert.Equal(ceiling, admitted);
+        Assert.Equal(ceiling, periods.Sum(p => p.Local));
+    }
+
     private static async Task<QuotaDecision> AdmitAsync(QuotaPeriod period, Plan plan)
     {
         var decision = period.TryAdmit(plan);

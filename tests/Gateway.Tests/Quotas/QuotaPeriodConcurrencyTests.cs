@@ -28,6 +28,13 @@ public sealed class QuotaPeriodConcurrencyTests
         AssertNeverMoreThanTheQuota(baseline: 2);
     }
 
+    /// <summary>A spend cap turns a billing plan into a blocking one at its ceiling: the same atomic admit, never a call past it.</summary>
+    [Fact]
+    public void TryAdmit_OnABillingPlanUnderASpendCap_UnderContention_AdmitsExactlyTheCeiling()
+    {
+        AssertNeverMoreThanTheQuota(baseline: 1, Plan(1, OverQuotaBehaviour.Bill), spendCeiling: Quota);
+    }
+
     [Fact]
     public void TryAdmit_OnABillingPlan_UnderContention_CountsEveryCall_AndIncludesExactlyTheQuota()
     {
@@ -62,9 +69,9 @@ public sealed class QuotaPeriodConcurrencyTests
         Assert.True(wrong.Count == 0, $"Quota {quota}; {string.Join("; ", wrong)}");
     }
 
-    private static void AssertNeverMoreThanTheQuota(long baseline)
+    private static void AssertNeverMoreThanTheQuota(long baseline, Plan? capped = null, long spendCeiling = long.MaxValue)
     {
-        var plan = Plan(Quota, OverQuotaBehaviour.Block);
+        var plan = capped ?? Plan(Quota, OverQuotaBehaviour.Block);
         QuotaPeriod current = null!;
         var admitted = new long[Contention.Threads];
         long exhausted = 0, countedInExhausted = 0, overrun = 0;
@@ -89,7 +96,7 @@ public sealed class QuotaPeriodConcurrencyTests
             step: (_, thread) => () =>
             {
                 var period = Volatile.Read(ref current);
-                if (period.TryAdmit(plan) == QuotaDecision.Included)
+                if (period.TryAdmit(plan, spendCeiling) is QuotaDecision.Included or QuotaDecision.Overage)
                 {
                     admitted[thread]++;
                 }
