@@ -90,6 +90,11 @@ public sealed class ComplianceOptionsCheck : IValidateOptions<ComplianceOptions>
                 yield return $"{at}: needs the route's RecordIdPath with a '[*]' (the list the canary joins).";
             }
 
+            if (settings.Canary.IdPrefix.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c)))
+            {
+                yield return $"{at}:IdPrefix: no '/', '\\', '#', '?' or control characters (the id is the registry's partition key).";
+            }
+
             if (settings.Canary.IdDigits is > 0 and < 10)
             {
                 yield return $"{at}:IdDigits: 0 (hex) or 10 to 19 digits.";
