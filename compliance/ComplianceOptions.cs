@@ -28,6 +28,12 @@ public sealed class ComplianceOptions
     [Range(8, 4096)]
     public int DistinctCap { get; set; } = 256;
 
+    /// <summary>
+    /// The secret canary ids are derived from (HMAC-SHA256 of key id and UTC day): at least 32 characters, the same on
+    /// every gateway instance and the function app, never shown to customers. Required when a route has a canary.
+    /// </summary>
+    public string? CanarySecret { get; set; }
+
     /// <summary>Per YARP route id: where its JSON responses hold record ids (<c>Gateway:Compliance:Routes:{routeId}:RecordIdPath</c>).</summary>
     public Dictionary<string, RouteComplianceOptions> Routes { get; set; } = new(StringComparer.Ordinal);
 
@@ -43,6 +49,32 @@ public sealed class RouteComplianceOptions
     /// <c>.name</c> steps and <c>[*]</c> wildcards; see <see cref="RecordIdPath"/>). Empty: records are not counted.
     /// </summary>
     public string? RecordIdPath { get; set; }
+
+    /// <summary>Canary records for this route's responses (<c>Gateway:Compliance:Routes:{routeId}:Canary</c>); none when no template is set.</summary>
+    public CanaryOptions Canary { get; set; } = new();
+}
+
+/// <summary>One route's canary records: a synthetic record shaped like the route's, inserted into each JSON list response, one id per key and UTC day.</summary>
+public sealed class CanaryOptions
+{
+    /// <summary>The placeholder the canary id replaces in <see cref="Template"/>.</summary>
+    public const string Placeholder = "{canary}";
+
+    /// <summary>
+    /// The canary record as a JSON object with <c>{canary}</c> where its id goes (inside quotes for a string id, bare for
+    /// a number), e.g. <c>{"id":"{canary}","user":{"id":"u3"},"likes":12}</c>. Empty: no canaries on the route.
+    /// </summary>
+    public string? Template { get; set; }
+
+    /// <summary>Text before the derived part of the id (<c>post-</c>); choose one real ids never take.</summary>
+    [StringLength(64)]
+    public string IdPrefix { get; set; } = "";
+
+    /// <summary>0: the derived part is 16 lowercase hex digits; 10 to 19: that many decimal digits (for numeric ids).</summary>
+    [Range(0, 19)]
+    public int IdDigits { get; set; }
+
+    public bool Enabled => !string.IsNullOrEmpty(Template);
 }
 
 /// <summary>One plan's licence terms (<c>Gateway:Compliance:Plans:{plan}</c>) and the thresholds its flags are raised at.</summary>

@@ -24,6 +24,8 @@ public static class ComplianceServices
         services.AddSingleton<RecordRoutes>();
         services.AddSingleton<EvidenceRecorder>();
         services.AddSingleton<FlagTable>();
+        services.AddSingleton<CanaryTable>();
+        services.AddSingleton<CanaryBook>();
         services.AddSingleton<ComplianceScan>();
 
         // Past one machine flags also go to the compliance-flags topic, on the process's one Service Bus client.
@@ -58,6 +60,7 @@ public sealed class ComplianceOptionsCheck : IValidateOptions<ComplianceOptions>
             }
         }
 
+        failures.AddRange(CanaryFailures(options));
         foreach (var (plan, settings) in options.Plans)
         {
             Check(settings, $"{ComplianceOptions.Section}:Plans:{plan}", failures);
@@ -69,6 +72,39 @@ public sealed class ComplianceOptionsCheck : IValidateOptions<ComplianceOptions>
         }
 
         return failures;
+    }
+
+    private static IEnumerable<string> CanaryFailures(ComplianceOptions options)
+    {
+        var canaries = options.Routes.Where(r => r.Value.Canary.Enabled).ToList();
+        if (canaries.Count > 0 && options.CanarySecret is not { Length: >= 32 })
+        {
+            yield return $"{ComplianceOptions.Section}:CanarySecret: at least 32 characters, the same on every instance, when a route has a canary ({canaries[0].Key}).";
+        }
+
+        foreach (var (route, settings) in canaries)
+        {
+            var at = $"{ComplianceOptions.Section}:Routes:{route}:Canary";
+            if (!RecordIdPath.TryParse(settings.RecordIdPath, out var path, out _) || path.RecordsArrayDepth < 0)
+            {
+                yield return $"{at}: needs the route's RecordIdPath with a '[*]' (the list the canary joins).";
+            }
+
+            if (settings.Canary.IdPrefix.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c)))
+            {
+                yield return $"{at}:IdPrefix: no '/', '\\', '#', '?' or control characters (the id is the registry's partition key).";
+            }
+
+            if (settings.Canary.IdDigits is > 0 and < 10)
+            {
+                yield return $"{at}:IdDigits: 0 (hex) or 10 to 19 digits.";
+            }
+
+            if (!CanaryBook.IsTemplate(settings.Canary.Template!))
+            {
+                yield return $"{at}:Template: a JSON object with '{CanaryOptions.Placeholder}' where the id goes.";
+            }
+        }
     }
 
     private static void Check(object target, string path, List<string> failures)

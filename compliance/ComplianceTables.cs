@@ -21,7 +21,10 @@ public sealed class ComplianceTables(GatewayTables tables)
     /// <summary>Flags (partition: key id; row: kind and sequence).</summary>
     public const string Flags = "ComplianceFlags";
 
-    private readonly Dictionary<string, Lazy<Task<TableClient>>> _tables = new[] { KeyLicences, Evidence, Records, Flags }
+    /// <summary>Canary records delivered (partition: canary id; row: key id): who received which canary on which day.</summary>
+    public const string Canaries = "ComplianceCanaries";
+
+    private readonly Dictionary<string, Lazy<Task<TableClient>>> _tables = new[] { KeyLicences, Evidence, Records, Flags, Canaries }
         .ToDictionary(n => n, n => new Lazy<Task<TableClient>>(() => CreateAsync(tables.Table(n))));
 
     public Task<TableClient> GetAsync(string name) => _tables[name].Value;

@@ -9,7 +9,7 @@ public static class FlagKinds
     public const string KeySharing = "key_sharing";
     public const string BulkHarvesting = "bulk_harvesting";
 
-    /// <summary>Raised once canaries exist (not yet): a canary record found in the wild.</summary>
+    /// <summary>A canary record found in the wild (<c>POST /admin/v1/compliance/canaries/found</c>), not by the scan.</summary>
     public const string RedistributionSuspected = "redistribution_suspected";
 
     /// <summary>The kinds this version detects, in the order a scan evaluates them.</summary>

@@ -16,9 +16,14 @@ public sealed class FlagTable(ComplianceTables tables)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Stores <paramref name="candidate"/> as a new flag or as growth of the ongoing one; null when the ongoing flag already says exactly this.</summary>
-    public async Task<ComplianceFlag?> RaiseOrGrowAsync(FlagCandidate candidate, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores <paramref name="candidate"/> as a new flag or as growth of the ongoing one; null when the ongoing flag already
+    /// says exactly this. <paramref name="grow"/>, when given, makes the candidate that grows an ongoing flag from that flag
+    /// as read (re-applied on each retry, so growth that accumulates, such as a count of canaries found, loses nothing).
+    /// </summary>
+    public async Task<ComplianceFlag?> RaiseOrGrowAsync(FlagCandidate candidate, CancellationToken cancellationToken, Func<ComplianceFlag, FlagCandidate, FlagCandidate>? grow = null)
     {
+        var original = candidate;
         var table = await tables.GetAsync(ComplianceTables.Flags);
         while (true)
         {
@@ -27,6 +32,7 @@ public sealed class FlagTable(ComplianceTables tables)
             {
                 if (latest is { } ongoing && FlagStatuses.IsOngoing(ongoing.Flag.Status))
                 {
+                    candidate = grow is null ? original : grow(ongoing.Flag, original);
                     var grown = ongoing.Flag with
                     {
                         Severity = Max(ongoing.Flag.Severity, candidate.Severity),

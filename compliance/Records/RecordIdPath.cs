@@ -17,9 +17,16 @@ public sealed class RecordIdPath
     {
         Text = text;
         Steps = steps;
+        RecordsArrayDepth = Array.FindLastIndex(steps, s => s is null) is var last and >= 0 ? last + 1 : -1;
     }
 
     public string Text { get; }
+
+    /// <summary>
+    /// The nesting depth inside the list of records, the array of the path's last <c>[*]</c> (<c>$.data[*].id</c>: 2,
+    /// <c>$[*].id</c>: 1); -1 when the path has no <c>[*]</c>. A canary joins that array.
+    /// </summary>
+    public int RecordsArrayDepth { get; }
 
     /// <summary>One entry per step: the property name in UTF-8, or <c>null</c> for <c>[*]</c>.</summary>
     internal byte[]?[] Steps { get; }

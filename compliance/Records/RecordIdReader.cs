@@ -39,9 +39,21 @@ public sealed class RecordIdReader
     private int _depth;
     private int _onPath;
     private bool _selected;
+    private long _fed;
+    private long _base;
+    private bool _listHasRecords;
 
     /// <summary>Ids read since <see cref="Start"/>.</summary>
     public long Count { get; private set; }
+
+    /// <summary>
+    /// Where the first list of records ends: the offset in the body (from <see cref="Start"/>) of the <c>]</c> closing the
+    /// array of the path's last <c>[*]</c>; -1 until it is read. Known once the chunk holding it was fed.
+    /// </summary>
+    public long RecordsListEnd { get; private set; }
+
+    /// <summary>The list ending at <see cref="RecordsListEnd"/> had an element before its <c>]</c> (a canary then needs a comma).</summary>
+    public bool RecordsListHadElements { get; private set; }
 
     /// <summary>The body was not JSON (or had a token past <see cref="MaxTokenBytes"/>): reading stopped there.</summary>
     public bool Failed { get; private set; }
@@ -56,6 +68,10 @@ public sealed class RecordIdReader
         _depth = 0;
         _onPath = 0;
         _selected = false;
+        _fed = 0;
+        _listHasRecords = false;
+        RecordsListEnd = -1;
+        RecordsListHadElements = false;
         Count = 0;
         Failed = false;
     }
@@ -68,6 +84,7 @@ public sealed class RecordIdReader
             return false;
         }
 
+        _fed += chunk.Length;
         try
         {
             if (_carryLength > 0 && !CompleteCarriedToken(ref chunk))
@@ -75,6 +92,7 @@ public sealed class RecordIdReader
                 return !Failed;
             }
 
+            _base = _fed - chunk.Length;
             var consumed = Read(chunk);
             Keep(chunk[consumed..]);
         }
@@ -117,6 +135,7 @@ public sealed class RecordIdReader
             var carried = _carryLength;
             var take = Math.Min(chunk.Length, _carry!.Length - carried);
             chunk[..take].CopyTo(_carry.AsSpan(carried));
+            _base = _fed - chunk.Length - carried;
             var consumed = Read(_carry.AsSpan(0, carried + take));
             if (consumed >= carried)
             {
@@ -217,12 +236,19 @@ public sealed class RecordIdReader
                     _selected = steps[_depth - 1] is { } name && reader.ValueTextEquals(name);
                     continue;
                 case JsonTokenType.EndObject or JsonTokenType.EndArray:
+                    if (_depth == _path.RecordsArrayDepth && RecordsListEnd < 0)
+                    {
+                        RecordsListEnd = _base + reader.TokenStartIndex;
+                        RecordsListHadElements = _listHasRecords;
+                    }
+
                     _onPath--;
                     _depth--;
                     continue;
             }
 
             // A value inside a container on the path (or the root).
+            _listHasRecords |= _depth == _path.RecordsArrayDepth;
             var selected = _depth == 0 || steps[_depth - 1] is null || _selected;
             _selected = false;
             var container = token is JsonTokenType.StartObject or JsonTokenType.StartArray;
@@ -236,6 +262,7 @@ public sealed class RecordIdReader
             else if (selected && container && (token == JsonTokenType.StartArray) == (steps[_depth] is null))
             {
                 _onPath++;
+                _listHasRecords &= _depth + 1 != _path.RecordsArrayDepth;
             }
 
             if (container)

@@ -40,14 +40,27 @@ public sealed record RecordLookupQuery(
 /// <summary>A key whose Bloom filter for the day holds the record: "probably received", with the chance that this is a false positive.</summary>
 public sealed record RecordRecipientView(string KeyId, string CustomerId, string Answer, double FalsePositiveRate, long RecordsThatDay);
 
-/// <summary>The answer of a record lookup: the keys that probably received it (none: certainly none of this gateway's keys did, as far as flushed evidence goes).</summary>
-public sealed record RecordLookupView(string RecordId, string Day, IReadOnlyList<RecordRecipientView> Items, double StatedFalsePositiveRate, int FilterCapacity);
+/// <summary>A key that received the canary with this id, exactly (from the canary registry): on which UTC day and route.</summary>
+public sealed record CanaryRecipientView(string KeyId, string CustomerId, string Day, string RouteId, string Answer);
+
+/// <summary>
+/// The answer of a record lookup: the keys that probably received it (none: certainly none of this gateway's keys did,
+/// as far as flushed evidence goes), and, when the id is a canary's, the key and day that received it (<c>canary</c>).
+/// </summary>
+public sealed record RecordLookupView(string RecordId, string? Day, IReadOnlyList<RecordRecipientView> Items, double StatedFalsePositiveRate, int FilterCapacity, IReadOnlyList<CanaryRecipientView> Canary);
+
+/// <summary>Body of <c>POST /admin/v1/compliance/canaries/found</c>: the canary id, where it was found (a URL or a description) and when (default: now).</summary>
+public sealed record CanaryFoundRequest(string? CanaryId, string? FoundWhere, DateTimeOffset? FoundAt);
+
+/// <summary>The answer of a canary report: who received it, and the <c>redistribution_suspected</c> flag raised or grown.</summary>
+public sealed record CanaryFoundView(CanaryRecipientView Recipient, ComplianceFlag Flag);
 
 /// <summary><c>/admin/v1/compliance</c>: run detection, list flags, review them, look up who received a record.</summary>
 public static class ComplianceApi
 {
     public const string ScanAction = "compliance.scan";
     public const string ReviewAction = "compliance.flag-reviewed";
+    public const string CanaryFoundAction = "compliance.canary-found";
 
     public static RouteGroupBuilder MapComplianceApi(this RouteGroupBuilder api)
     {
@@ -70,22 +83,37 @@ public static class ComplianceApi
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         api.MapGet("/compliance/lookup", LookupRecord)
             .WithName(nameof(LookupRecord))
-            .WithSummary("Which keys received a record on a UTC day (recordId, day=yyyy-MM-dd): each key whose Bloom filter holds it, 'probably received', with the filter's false-positive rate")
+            .WithSummary("Which keys received a record on a UTC day (recordId, day=yyyy-MM-dd): each key whose Bloom filter holds it, 'probably received', with the filter's false-positive rate; for a canary id, exactly the key and day that received it (day optional)")
             .RequireAuthorization(ControlPlanePolicies.Review)
             .ProducesProblem(StatusCodes.Status400BadRequest);
+        api.MapPost("/compliance/canaries/found", ReportCanaryFound)
+            .WithName(nameof(ReportCanaryFound))
+            .WithSummary("Report a canary record found in the wild (canaryId, foundWhere, foundAt): raises or grows redistribution_suspected for the key that received it, with the evidence; audited")
+            .RequireAuthorization(ControlPlanePolicies.Review)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
         return api;
     }
 
-    public static async Task<Results<Ok<RecordLookupView>, ProblemHttpResult>> LookupRecord([AsParameters] RecordLookupQuery query, RecordTable records, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<RecordLookupView>, ProblemHttpResult>> LookupRecord([AsParameters] RecordLookupQuery query, RecordTable records, CanaryTable canaries, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(query.RecordId) || query.RecordId.Length > 1024)
         {
             return ProblemResults.From(ApiProblem.Invalid("recordId", "is required: the record's id as the API's JSON carries it (at most 1024 characters)."));
         }
 
+        var canary = await canaries.FindAsync(query.RecordId, cancellationToken);
+        var canaryViews = canary.Select(CanaryView).ToList();
+        if (query.Day is null && canary.Count > 0)
+        {
+            // A canary names its day itself; the Bloom filters need one.
+            return TypedResults.Ok(new RecordLookupView(query.RecordId, null, [], RecordFilter.StatedFalsePositiveRate, RecordFilter.Capacity, canaryViews));
+        }
+
         if (!DateOnly.TryParseExact(query.Day, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
         {
-            return ProblemResults.From(ApiProblem.Invalid("day", "is required, as a UTC day yyyy-MM-dd."));
+            return ProblemResults.From(ApiProblem.Invalid("day", "is required (unless recordId is a canary's), as a UTC day yyyy-MM-dd."));
         }
 
         var recipients = await records.RecipientsAsync(query.RecordId, day.DayNumber, cancellationToken);
@@ -94,8 +122,79 @@ public static class ComplianceApi
             day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             [.. recipients.Select(r => new RecordRecipientView(r.KeyId, r.CustomerId, "probably received", r.FalsePositiveRate, r.RecordsThatDay))],
             RecordFilter.StatedFalsePositiveRate,
-            RecordFilter.Capacity));
+            RecordFilter.Capacity,
+            canaryViews));
     }
+
+    /// <summary>
+    /// A canary found in the wild: the registry names the key and day that received it (exactly), and the key's
+    /// <c>redistribution_suspected</c> flag is raised, or grown by one more canary (counted under the flag's ETag, so two
+    /// reports at once count two). Severity high unless the licence permits redistribution (then low: it is still a
+    /// trace of where the data went). Audited; published like any flag.
+    /// </summary>
+    public static async Task<Results<Ok<CanaryFoundView>, ProblemHttpResult>> ReportCanaryFound(
+        HttpRequest request, CanaryTable canaries, FlagTable flags, KeyLicences licences, IEnumerable<IComplianceFlagPublisher> publishers, AuditLog audit, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var body = await JsonBody.ReadAsync<CanaryFoundRequest>(request, cancellationToken);
+        if (!body.Succeeded)
+        {
+            return ProblemResults.From(body.Problem!);
+        }
+
+        var report = body.Value!;
+        var now = time.GetUtcNow();
+        var invalid = string.IsNullOrWhiteSpace(report.CanaryId) || report.CanaryId.Length > 1024 ? ApiProblem.Invalid("canaryId", "is required: the canary's id as it was found (at most 1024 characters).")
+            : string.IsNullOrWhiteSpace(report.FoundWhere) || report.FoundWhere.Length > 2000 ? ApiProblem.Invalid("foundWhere", "is required: where the canary was found, a URL or a description (at most 2000 characters).")
+            : report.FoundAt > now.AddDays(1) ? ApiProblem.Invalid("foundAt", "must not be in the future.")
+            : null;
+        if (invalid is not null)
+        {
+            return ProblemResults.From(invalid);
+        }
+
+        if (await canaries.FindAsync(report.CanaryId!, cancellationToken) is not [var delivery, ..])
+        {
+            return ProblemResults.From(ApiProblem.NotFound("Canary", report.CanaryId!));
+        }
+
+        var licence = await licences.CurrentAsync(delivery.KeyId, cancellationToken);
+        var redistribution = licence?.Terms.Redistribution ?? false;
+        var foundAt = report.FoundAt ?? now;
+        var dayStart = new DateTimeOffset(delivery.Day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var sentence = string.Create(CultureInfo.InvariantCulture, $"Canary {delivery.CanaryId}, delivered to key {delivery.KeyId} on {delivery.Day:yyyy-MM-dd} (route {delivery.RouteId}), was found at {report.FoundWhere} on {foundAt:yyyy-MM-dd HH:mm}Z; the licence {(redistribution ? "permits" : "does not permit")} redistribution.");
+        var candidate = new FlagCandidate(
+            FlagKinds.RedistributionSuspected,
+            delivery.CustomerId,
+            delivery.KeyId,
+            redistribution ? FlagSeverities.Low : FlagSeverities.High,
+            dayStart,
+            dayStart.AddDays(1),
+            new Dictionary<string, long>
+            {
+                ["canariesFound"] = 1,
+                ["deliveredDay"] = (delivery.Day.Year * 10_000L) + (delivery.Day.Month * 100L) + delivery.Day.Day,
+                ["foundAtUnixSeconds"] = foundAt.ToUnixTimeSeconds(),
+                ["redistributionLicensed"] = redistribution ? 1 : 0,
+            },
+            sentence,
+            licence?.Purpose,
+            licence?.Version);
+        var flag = await flags.RaiseOrGrowAsync(candidate, cancellationToken, grow: static (ongoing, found) => found with
+        {
+            Evidence = new Dictionary<string, long>(found.Evidence) { ["canariesFound"] = ongoing.Evidence.GetValueOrDefault("canariesFound") + 1 },
+            Summary = ongoing.Summary + " " + found.Summary,
+        });
+        foreach (var publisher in publishers)
+        {
+            await publisher.PublishAsync(flag!, cancellationToken);
+        }
+
+        await audit.RecordAsync(request.HttpContext, CanaryFoundAction, flag!.Id, sentence, cancellationToken);
+        return TypedResults.Ok(new CanaryFoundView(CanaryView(delivery), flag));
+    }
+
+    private static CanaryRecipientView CanaryView(CanaryDelivery d) =>
+        new(d.KeyId, d.CustomerId, d.Day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), d.RouteId, "received");
 
     public static async Task<Ok<FlagPageView>> ScanCompliance(HttpContext context, ComplianceScan scan, AuditLog audit, CancellationToken cancellationToken)
     {

@@ -42,10 +42,18 @@ public sealed class ReviewComplianceFlagFunction(FlagTable flags, ApiKeyService 
 }
 
 /// <summary><c>GET /api/admin/v1/compliance/lookup</c>: <see cref="ComplianceApi.LookupRecord"/>.</summary>
-public sealed class LookupRecordFunction(RecordTable records)
+public sealed class LookupRecordFunction(RecordTable records, CanaryTable canaries)
 {
     [Function(nameof(ComplianceApi.LookupRecord))]
     public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "admin/v1/compliance/lookup")] HttpRequest request) =>
         AdminFunction.RunAsync(request, ControlPlanePolicies.Review, () => ComplianceApi.LookupRecord(
-            new(request.Query["recordId"].FirstOrDefault(), request.Query["day"].FirstOrDefault()), records, request.HttpContext.RequestAborted));
+            new(request.Query["recordId"].FirstOrDefault(), request.Query["day"].FirstOrDefault()), records, canaries, request.HttpContext.RequestAborted));
+}
+
+/// <summary><c>POST /api/admin/v1/compliance/canaries/found</c>: <see cref="ComplianceApi.ReportCanaryFound"/>.</summary>
+public sealed class ReportCanaryFoundFunction(CanaryTable canaries, FlagTable flags, KeyLicences licences, IEnumerable<IComplianceFlagPublisher> publishers, AuditLog audit, TimeProvider time)
+{
+    [Function(nameof(ComplianceApi.ReportCanaryFound))]
+    public Task<IResult> Run([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "admin/v1/compliance/canaries/found")] HttpRequest request) =>
+        AdminFunction.RunAsync(request, ControlPlanePolicies.Review, () => ComplianceApi.ReportCanaryFound(request, canaries, flags, licences, publishers, audit, time, request.HttpContext.RequestAborted));
 }

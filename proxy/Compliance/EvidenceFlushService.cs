@@ -4,11 +4,11 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Proxy.Compliance;
 
 /// <summary>
-/// Writes the gateway's compliance evidence (<see cref="EvidenceRecorder"/>) every
+/// Writes the gateway's compliance evidence (<see cref="EvidenceRecorder"/>) and the canaries delivered (<see cref="CanaryBook"/>) every
 /// <see cref="ComplianceOptions.FlushInterval"/> of the injected clock, and a last time on graceful shutdown.
 /// A failed flush leaves its cells dirty: the next one writes them (rows are totals, so nothing is counted twice).
 /// </summary>
-public sealed partial class EvidenceFlushService(EvidenceRecorder evidence, IOptions<ComplianceOptions> options, TimeProvider time, ILogger<EvidenceFlushService> logger) : BackgroundService
+public sealed partial class EvidenceFlushService(EvidenceRecorder evidence, CanaryBook canaries, IOptions<ComplianceOptions> options, TimeProvider time, ILogger<EvidenceFlushService> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -37,6 +37,7 @@ public sealed partial class EvidenceFlushService(EvidenceRecorder evidence, IOpt
         try
         {
             await evidence.FlushAsync(cancellationToken);
+            await canaries.FlushAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

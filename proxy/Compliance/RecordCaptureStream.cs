@@ -11,6 +11,13 @@ namespace Gateway.Proxy.Compliance;
 /// route with a <see cref="RecordIdPath"/>. Each chunk YARP copies is written to the client first and read after
 /// (a <see cref="RecordIdReader"/>); bytes are never held back or changed. Only a 2xx <c>application/json</c> response
 /// without a <c>Content-Encoding</c> is read, decided at its first write. Pooled: a call allocates nothing.
+/// <para>
+/// On a route with a canary (<see cref="CanaryBook"/>) such a response also carries the key's canary of the day, as the
+/// last element of its first list of records: each chunk is read first, and the chunk holding the list's closing
+/// <c>]</c> is written in two parts with the canary (after a comma when the list had elements) between them. The
+/// response's <c>Content-Length</c> is dropped before its headers go out (the body is sent chunked). Nothing is held
+/// back beyond the chunk in hand.
+/// </para>
 /// </summary>
 public sealed partial class RecordCaptureStream : Stream, IHttpResponseBodyFeature, IRecordIdSink
 {
@@ -23,9 +30,15 @@ public sealed partial class RecordCaptureStream : Stream, IHttpResponseBodyFeatu
     private PipeWriter? _writer;
     private bool _decided;
     private bool _reading;
+    private Canary? _canary;
+    private bool _inserting;
+    private long _written;
 
-    public void Start(HttpContext context, ApiCaller caller, RecordIdPath path, EvidenceRecorder evidence, ILogger logger)
+    public void Start(HttpContext context, ApiCaller caller, RecordIdPath path, EvidenceRecorder evidence, ILogger logger, Canary? canary = null)
     {
+        _canary = canary;
+        _inserting = false;
+        _written = 0;
         _context = context;
         _caller = caller;
         _evidence = evidence;
@@ -46,6 +59,7 @@ public sealed partial class RecordCaptureStream : Stream, IHttpResponseBodyFeatu
         _context = null!;
         _caller = null!;
         _inner = null!;
+        _canary = null;
         return records;
     }
 
@@ -59,12 +73,16 @@ public sealed partial class RecordCaptureStream : Stream, IHttpResponseBodyFeatu
 
     void IHttpResponseBodyFeature.DisableBuffering() => _inner.DisableBuffering();
 
-    Task IHttpResponseBodyFeature.StartAsync(CancellationToken cancellationToken) => _inner.StartAsync(cancellationToken);
+    Task IHttpResponseBodyFeature.StartAsync(CancellationToken cancellationToken)
+    {
+        Decide();
+        return _inner.StartAsync(cancellationToken);
+    }
 
     Task IHttpResponseBodyFeature.SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken) =>
         _inner.SendFileAsync(path, offset, count, cancellationToken);
 
-    Task IHttpResponseBodyFeature.CompleteAsync() => _writer is { } writer ? CompleteWriterAsync(writer) : _inner.CompleteAsync();
+    Task IHttpResponseBodyFeature.CompleteAsync() => Decided() && _writer is { } writer ? CompleteWriterAsync(writer) : _inner.CompleteAsync();
 
     private async Task CompleteWriterAsync(PipeWriter writer)
     {
@@ -87,6 +105,22 @@ public sealed partial class RecordCaptureStream : Stream, IHttpResponseBodyFeatu
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        Decide();
+        if (_inserting)
+        {
+            var at = ReadForCanary(buffer);
+            if (at >= 0)
+            {
+                _inner.Stream.Write(buffer[..at]);
+                _inner.Stream.Write(CanaryElement());
+                _inner.Stream.Write(buffer[at..]);
+                return;
+            }
+
+            _inner.Stream.Write(buffer);
+            return;
+        }
+
         _inner.Stream.Write(buffer);
         Read(buffer);
     }
@@ -96,6 +130,13 @@ public sealed partial class RecordCaptureStream : Stream, IHttpResponseBodyFeatu
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        Decide();
+        if (_inserting)
+        {
+            var at = ReadForCanary(buffer.Span);
+            return at < 0 ? _inner.Stream.WriteAsync(buffer, cancellationToken) : WriteWithCanaryAsync(buffer, at, cancellationToken);
+        }
+
         var writing = _inner.Stream.WriteAsync(buffer, cancellationToken);
         if (!writing.IsCompletedSuccessfully)
         {
@@ -112,9 +153,24 @@ public sealed partial class RecordCaptureStream : Stream, IHttpResponseBodyFeatu
         Read(buffer.Span);
     }
 
-    public override void Flush() => _inner.Stream.Flush();
+    private async ValueTask WriteWithCanaryAsync(ReadOnlyMemory<byte> buffer, int at, CancellationToken cancellationToken)
+    {
+        await _inner.Stream.WriteAsync(buffer[..at], cancellationToken);
+        await _inner.Stream.WriteAsync(CanaryElement(), cancellationToken);
+        await _inner.Stream.WriteAsync(buffer[at..], cancellationToken);
+    }
 
-    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.Stream.FlushAsync(cancellationToken);
+    public override void Flush()
+    {
+        Decide();
+        _inner.Stream.Flush();
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken)
+    {
+        Decide();
+        return _inner.Stream.FlushAsync(cancellationToken);
+    }
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
@@ -122,14 +178,59 @@ public sealed partial class RecordCaptureStream : Stream, IHttpResponseBodyFeatu
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
-    private void Read(ReadOnlySpan<byte> chunk)
+    /// <summary>
+    /// Whether the body is read (and, with a canary, changed) is decided once, before the headers go out: at the first
+    /// write, flush, start or completion. A canary drops <c>Content-Length</c>, which is only possible then.
+    /// </summary>
+    private void Decide()
     {
-        if (!_decided)
+        if (_decided)
         {
-            _decided = true;
-            _reading = IsJsonSuccess(_context.Response);
+            return;
         }
 
+        _decided = true;
+        _reading = IsJsonSuccess(_context.Response);
+        if (_reading && _canary is not null && !_context.Response.HasStarted && HttpMethods.IsGet(_context.Request.Method))
+        {
+            _inserting = true;
+            _context.Response.ContentLength = null;
+        }
+    }
+
+    private bool Decided()
+    {
+        Decide();
+        return true;
+    }
+
+    /// <summary>Reads a chunk before it is written; answers where in it the canary goes (once per response), else -1.</summary>
+    private int ReadForCanary(ReadOnlySpan<byte> chunk)
+    {
+        var start = _written;
+        _written += chunk.Length;
+        Read(chunk);
+        var end = _reader.RecordsListEnd;
+        if (_canary is null || end < start || end >= _written)
+        {
+            return -1;
+        }
+
+        return (int)(end - start);
+    }
+
+    /// <summary>The canary as this list needs it (after a comma when it had elements); marks it delivered.</summary>
+    private byte[] CanaryElement()
+    {
+        var canary = _canary!;
+        canary.Delivered();
+        _canary = null;
+        return _reader.RecordsListHadElements ? canary.ElementAfterComma : canary.Element;
+    }
+
+    private void Read(ReadOnlySpan<byte> chunk)
+    {
+        Decide();
         if (_reading && !_reader.Feed(chunk))
         {
             _reading = false;
@@ -170,7 +271,7 @@ public sealed partial class RecordCaptureStream : Stream, IHttpResponseBodyFeatu
 }
 
 /// <summary>Starts and finishes the <see cref="RecordCaptureStream"/> of a call, for routes with a <see cref="RecordIdPath"/>.</summary>
-public sealed class RecordCaptures(RecordRoutes routes, EvidenceRecorder evidence, ILogger<RecordCaptureStream> logger)
+public sealed class RecordCaptures(RecordRoutes routes, EvidenceRecorder evidence, CanaryBook canaries, ILogger<RecordCaptureStream> logger)
 {
     private readonly ObjectPool<RecordCaptureStream> _pool = new DefaultObjectPool<RecordCaptureStream>(new RecordCaptureStream.Policy(), Environment.ProcessorCount * 64);
 
@@ -182,8 +283,9 @@ public sealed class RecordCaptures(RecordRoutes routes, EvidenceRecorder evidenc
             return null;
         }
 
+        var canary = canaries.Any ? canaries.For(context.GetRouteModel().Config.RouteId, caller.KeyId, caller.CustomerId) : null;
         var capture = _pool.Get();
-        capture.Start(context, caller, path, evidence, logger);
+        capture.Start(context, caller, path, evidence, logger, canary);
         return capture;
     }
 

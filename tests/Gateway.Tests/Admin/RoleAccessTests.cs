@@ -57,6 +57,7 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["ReviewComplianceFlag"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
         ["GetComplianceReport"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
         ["LookupRecord"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
+        ["ReportCanaryFound"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
 
         // The portal's session (gateway only): who the caller is, for any role; sign-in and sign-out without the portal's
         // CSRF header are refused whoever asks (Portal/PortalSessionTests covers them with it).
@@ -348,6 +349,11 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, $"admin/v1/compliance/flags?customerId={customer}");
             case "LookupRecord":
                 return new(HttpMethod.Get, "admin/v1/compliance/lookup?recordId=post-1&day=2030-06-15");
+            case "ReportCanaryFound":
+                var (receiver, _) = await Gateway.IssueKeyAsync(customer);
+                var canary = new global::Gateway.Compliance.Canary($"canary-{receiver}", receiver, customer, "alpha", TestClock.RunStart.UtcTicks / TimeSpan.TicksPerDay, [(byte)'{', (byte)'}']);
+                await Gateway.Services.GetRequiredService<global::Gateway.Compliance.CanaryTable>().WriteAsync(canary, default);
+                return Post("admin/v1/compliance/canaries/found", new { canaryId = canary.Id, foundWhere = "https://example.test/dump" });
             case "ReviewComplianceFlag":
                 var (flagged, _) = await Gateway.IssueKeyAsync(customer);
                 var flag = await Gateway.Services.GetRequiredService<global::Gateway.Compliance.FlagTable>().RaiseOrGrowAsync(

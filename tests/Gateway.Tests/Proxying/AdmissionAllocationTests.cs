@@ -128,7 +128,7 @@ public sealed class AdmissionAllocationTests
             c.Response.Body.Write(page.AsSpan(1_401));
             return Task.CompletedTask;
         };
-        var middleware = new AdmissionMiddleware(upstream, verifier, ledger, recorder, evidence, new Gateway.Proxy.Compliance.RecordCaptures(new Gateway.Compliance.RecordRoutes(Options.Create(compliance)), evidence, NullLogger<Gateway.Proxy.Compliance.RecordCaptureStream>.Instance), metrics, time, NullLogger<AdmissionMiddleware>.Instance);
+        var middleware = new AdmissionMiddleware(upstream, verifier, ledger, recorder, evidence, new Gateway.Proxy.Compliance.RecordCaptures(new Gateway.Compliance.RecordRoutes(Options.Create(compliance)), evidence, new Gateway.Compliance.CanaryBook(Options.Create(compliance), new Gateway.Compliance.CanaryTable(new Gateway.Compliance.ComplianceTables(tables)), time), NullLogger<Gateway.Proxy.Compliance.RecordCaptureStream>.Instance), metrics, time, NullLogger<AdmissionMiddleware>.Instance);
         return (middleware, context, evidence, keyId);
     }
 
