@@ -34,6 +34,7 @@ export function signIn(ctx) {
         <section aria-labelledby="entra-title" data-testid="entra-signin">
           <h2 id="entra-title">Your organisation's account</h2>
           ${ctx.refusal ? html`<p class="error" role="alert" data-testid="entra-refused">The admin API refused this Microsoft sign-in: ${ctx.refusal.message}</p>` : ''}
+          ${offersTokenSignIn() ? '' : problem(error)}
           <button type="button" @click=${microsoft} aria-busy=${leaving ? 'true' : 'false'} ?disabled=${leaving}>Sign in with Microsoft</button>
         </section>` : ''}
       ${offersTokenSignIn() ? tokenForm() : ''}
