@@ -5,11 +5,14 @@
 //   index.html            the shell, naming the two fingerprinted files (no inline script or style)
 //   config.json           where the admin API is: {"apiBase": ""} = same origin (the gateway); never baked into code;
 //                         and where callers reach the API ("dataPlaneUrl", --data-plane-url; the gateway answers
-//                         its own config.json from Gateway:Portal:DataPlaneUrl)
+//                         its own config.json from Gateway:Portal:DataPlaneUrl); Entra ID sign-in ("entra":
+//                         authority, client id, API scope from --entra-authority, --entra-client-id, --entra-scope;
+//                         null: off) and whether the pasted-token form is offered ("tokenSignIn": not with Entra)
 //   staticwebapp.config.json   headers for the Static Web App: the same CSP and cache lifetimes as the gateway's
 // The output depends on the sources and the locked package versions only: the same inputs give the same bytes.
 //
-// Usage: node scripts/build-portal.mjs [--out DIR] [--api-base URL]
+// Usage: node scripts/build-portal.mjs [--out DIR] [--api-base URL] [--data-plane-url URL]
+//          [--entra-authority https://login.microsoftonline.com/TENANT/v2.0 --entra-client-id ID --entra-scope SCOPE]
 //   (npm run build:portal; dotnet build runs it too, from proxy/Gateway.Proxy.csproj)
 import { build } from 'esbuild';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -34,6 +37,20 @@ if (dataPlaneUrl !== null && !/^https?:\/\/[^/?#]+(\/[^?#]*)?$/.test(dataPlaneUr
   console.error(`build-portal: --data-plane-url must be an http:// or https:// URL, not ${dataPlaneUrl}`);
   process.exit(2);
 }
+
+const entraAuthority = option('--entra-authority', null);
+const entraClientId = option('--entra-client-id', null);
+const entraScope = option('--entra-scope', null);
+const entraGiven = [entraAuthority, entraClientId, entraScope].filter((v) => v !== null).length;
+if (entraGiven !== 0 && entraGiven !== 3) {
+  console.error('build-portal: Entra sign-in needs all three of --entra-authority, --entra-client-id and --entra-scope');
+  process.exit(2);
+}
+if (entraAuthority !== null && !/^https:\/\/[^/?#]+(\/[^?#]*)?$/.test(entraAuthority)) {
+  console.error(`build-portal: --entra-authority must be an https:// URL, not ${entraAuthority}`);
+  process.exit(2);
+}
+const entra = entraGiven === 3 ? { authority: entraAuthority.replace(/\/$/, ''), clientId: entraClientId, scope: entraScope } : null;
 
 await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
@@ -63,13 +80,14 @@ const html = (await readFile(join(root, 'portal/src/index.html'), 'utf8'))
   .replace('{{app.js}}', outputs['portal/src/app.js'])
   .replace('{{app.css}}', outputs['portal/src/app.css']);
 await writeFile(join(out, 'index.html'), html);
-await writeFile(join(out, 'config.json'), JSON.stringify({ apiBase, dataPlaneUrl }, null, 2) + '\n');
+await writeFile(join(out, 'config.json'), JSON.stringify({ apiBase, dataPlaneUrl, entra, tokenSignIn: entra === null }, null, 2) + '\n');
 
 // The Static Web App serves the same files at its root; its API (the function app) is another origin unless linked.
+// MSAL.js fetches the Entra authority's metadata and redeems the code there: its origin only when Entra is on.
 const apiOrigin = apiBase.startsWith('https://') ? new URL(apiBase).origin : '';
 const csp = [
   "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "font-src 'self'",
-  `connect-src 'self'${apiOrigin ? ` ${apiOrigin}` : ''}`, "manifest-src 'self'", "form-action 'self'",
+  `connect-src 'self'${apiOrigin ? ` ${apiOrigin}` : ''}${entra ? ` ${new URL(entra.authority).origin}` : ''}`, "manifest-src 'self'", "form-action 'self'",
   "frame-ancestors 'none'", "base-uri 'none'",
 ].join('; ');
 const swa = {

@@ -1,11 +1,14 @@
-// The admin API client: one place that knows the base URL (config.json), sends the CSRF header and turns problem+json
-// answers into errors in words.
+// The admin API client: one place that knows the base URL (config.json), sends the CSRF header (session cookie) or the
+// Entra access token (Authorization: Bearer), and turns problem+json answers into errors in words.
+import { accessToken } from './entra.js';
 
 /** The header every change made with the session cookie must carry (checked by the gateway). */
 export const PortalHeader = 'X-Gateway-Portal';
 
 let base = '';
 let dataPlane = null;
+let entra = null;
+let tokenSignIn = true;
 
 /**
  * Reads config.json beside index.html: {"apiBase": ""} means the same origin (the gateway's admin port);
@@ -17,8 +20,16 @@ export async function configure() {
     const config = await answer.json();
     base = (config.apiBase ?? '').replace(/\/$/, '');
     dataPlane = config.dataPlaneUrl ? config.dataPlaneUrl.replace(/\/$/, '') : null;
+    entra = config.entra ?? null;
+    tokenSignIn = config.tokenSignIn ?? true;
   }
 }
+
+/** Entra ID sign-in ({authority, clientId, scope}) when configured, else null. */
+export const entraConfig = () => entra;
+
+/** Whether the pasted-token sign-in is offered (the gateway's session API; not on the Static Web App). */
+export const offersTokenSignIn = () => tokenSignIn;
 
 /** The API's base URL as callers reach it: configured, or (one machine) this host on the data port 8080. */
 export const dataPlaneUrl = () => dataPlane ?? `${window.location.protocol}//${window.location.hostname}:8080`;
@@ -42,6 +53,8 @@ export async function call(method, path, { query, body } = {}) {
   }
   const headers = { [PortalHeader]: '1', Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const bearer = await accessToken();
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
   let answer;
   try {
     answer = await fetch(url, {

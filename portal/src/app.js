@@ -1,7 +1,8 @@
 // The portal's shell: configuration, the session, the role-aware menu and the hash router. A page is one entry in
 // `pages` (path pattern, roles, menu label) and one module that renders into <main>.
 import { html, render } from 'lit-html';
-import { configure, get, call, ApiError } from './api.js';
+import { configure, get, call, ApiError, entraConfig } from './api.js';
+import { entraSignedIn, signOutOfMicrosoft, startEntra } from './entra.js';
 import { signIn } from './pages/signin.js';
 import { customers } from './pages/customers.js';
 import { customer } from './pages/customer.js';
@@ -39,6 +40,9 @@ const main = document.getElementById('main');
 let session = null;
 let generation = 0;
 
+/** Why the admin API refused a Microsoft sign-in (shown on the sign-in page), or null. */
+let refusal = null;
+
 async function loadSession() {
   try {
     session = await get('/session');
@@ -46,10 +50,16 @@ async function loadSession() {
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 401) throw e;
     session = null;
+    if (entraSignedIn()) refusal = e;
   }
 }
 
 async function signOut() {
+  if (entraSignedIn()) {
+    session = null;
+    await signOutOfMicrosoft();
+    return;
+  }
   await call('DELETE', '/session');
   session = null;
   window.location.hash = '#/signin';
@@ -92,7 +102,7 @@ async function route() {
   };
   if (path === '/signin') {
     document.title = 'Sign in · Gateway portal';
-    return signIn(context);
+    return signIn({ ...context, refusal });
   }
   for (const entry of pages) {
     const match = entry.path.exec(path);
@@ -107,6 +117,7 @@ async function route() {
 
 async function start() {
   await configure();
+  await startEntra(entraConfig());
   await loadSession();
   main.replaceChildren(); // the static "Loading the portal…": lit-html renders beside what it did not render
   window.addEventListener('hashchange', () => { route().catch(fail); main.focus({ preventScroll: true }); });

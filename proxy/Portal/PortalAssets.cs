@@ -1,4 +1,5 @@
 using Gateway.ControlPlane.Http;
+using Gateway.ControlPlane.Security;
 using Gateway.Core.Problems;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
@@ -38,10 +39,12 @@ public static class PortalAssets
         // config.json is answered, not read from disk: the admin API is this origin, the data plane's address is the
         // operator's setting (Gateway:Portal:DataPlaneUrl). The Static Web App serves the file the build wrote instead.
         var options = app.Services.GetRequiredService<IOptions<PortalOptions>>().Value;
+        var entra = EntraFor(options, app.Services.GetRequiredService<IOptions<SignInOptions>>().Value.Entra);
+        var csp = ContentSecurityPolicyFor(entra?.Authority);
         app.MapGet($"{Path}/config.json", (HttpContext context) =>
             {
-                SetHeaders(context.Response, "config.json");
-                return TypedResults.Json(new PortalConfig("", options.DataPlaneUrl?.TrimEnd('/')));
+                SetHeaders(context.Response, "config.json", csp);
+                return TypedResults.Json(new PortalConfig("", options.DataPlaneUrl?.TrimEnd('/'), entra, TokenSignIn: true));
             })
             .WithMetadata(AdminPlaneEndpoint.Instance)
             .ExcludeFromDescription();
@@ -68,11 +71,11 @@ public static class PortalAssets
             RequestPath = Path,
             FileProvider = files,
             ContentTypeProvider = new FileExtensionContentTypeProvider(),
-            OnPrepareResponse = c => SetHeaders(c.Context.Response, c.File.Name),
+            OnPrepareResponse = c => SetHeaders(c.Context.Response, c.File.Name, csp),
         });
         serve.Run(context =>
         {
-            SetHeaders(context.Response, "");
+            SetHeaders(context.Response, "", csp);
             return ProblemResults.From(NoSuchFile).ExecuteAsync(context);
         });
         var handler = serve.Build();
@@ -80,8 +83,30 @@ public static class PortalAssets
         app.MapMethods($"{Path}/{{**file}}", [HttpMethods.Get, HttpMethods.Head], handler).WithMetadata(AdminPlaneEndpoint.Instance).ExcludeFromDescription();
     }
 
-    /// <summary>The portal's configuration: where the admin API is (<c>""</c>: this origin) and where callers reach the API (null: unknown).</summary>
-    public sealed record PortalConfig(string ApiBase, string? DataPlaneUrl);
+    /// <summary>
+    /// The portal's configuration: where the admin API is (<c>""</c>: this origin), where callers reach the API (null:
+    /// unknown), Entra ID sign-in (null: off) and whether the token form is offered (only where the session API is,
+    /// i.e. on the gateway).
+    /// </summary>
+    public sealed record PortalConfig(string ApiBase, string? DataPlaneUrl, PortalEntra? Entra, bool TokenSignIn);
+
+    /// <summary>What MSAL.js needs: the authority (as the API validates it), the portal's client id, the API scope.</summary>
+    public sealed record PortalEntra(string Authority, string ClientId, string Scope);
+
+    /// <summary>Entra sign-in for the portal when both the API (<c>Gateway:SignIn:Entra</c>) and the portal's client id are configured; else null.</summary>
+    public static PortalEntra? EntraFor(PortalOptions portal, EntraOptions api) =>
+        api.Enabled && !string.IsNullOrWhiteSpace(portal.Entra.ClientId)
+            ? new PortalEntra(api.Authority!.TrimEnd('/'), portal.Entra.ClientId, string.IsNullOrWhiteSpace(portal.Entra.Scope) ? $"{api.Audience!.TrimEnd('/')}/.default" : portal.Entra.Scope)
+            : null;
+
+    /// <summary>
+    /// <see cref="ContentSecurityPolicy"/>, plus the Entra authority's origin in <c>connect-src</c> when the portal
+    /// signs in with Entra (MSAL.js fetches its metadata and redeems the code there); nothing else is widened.
+    /// </summary>
+    public static string ContentSecurityPolicyFor(string? entraAuthority) =>
+        entraAuthority is null || !Uri.TryCreate(entraAuthority, UriKind.Absolute, out var authority)
+            ? ContentSecurityPolicy
+            : ContentSecurityPolicy.Replace("connect-src 'self';", $"connect-src 'self' {authority.GetLeftPart(UriPartial.Authority)};", StringComparison.Ordinal);
 
     /// <summary>Portal settings, checked at start: a malformed data-plane URL stops the gateway with the reason.</summary>
     public static IServiceCollection AddPortal(this IServiceCollection services, IConfiguration configuration)
@@ -96,10 +121,10 @@ public static class PortalAssets
     public static bool IsFingerprinted(string fileName) =>
         System.Text.RegularExpressions.Regex.IsMatch(fileName, "^[A-Za-z0-9_.]+-[A-Z0-9]{8,}\\.(js|css|map|woff2|svg|png)$");
 
-    private static void SetHeaders(HttpResponse response, string fileName)
+    private static void SetHeaders(HttpResponse response, string fileName, string csp)
     {
         var headers = response.Headers;
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.ContentSecurityPolicy = csp;
         headers[HeaderNames.XFrameOptions] = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         headers["Cross-Origin-Opener-Policy"] = "same-origin";

@@ -1,12 +1,19 @@
-// Sign-in on one machine: the admin token or a role token is pasted once; the gateway answers with an HttpOnly session
-// cookie. The token is never kept by the portal (not in storage, not in the URL).
+// Sign-in. With Entra ID configured: "Sign in with Microsoft" (MSAL.js, by redirect). On one machine: the admin token
+// or a role token is pasted once; the gateway answers with an HttpOnly session cookie. The pasted token is never kept
+// by the portal (not in storage, not in the URL).
 import { html } from 'lit-html';
-import { post } from '../api.js';
+import { offersTokenSignIn, post } from '../api.js';
+import { entraEnabled, signInWithMicrosoft } from '../entra.js';
 import { problem } from '../ui.js';
 
 export function signIn(ctx) {
   let error = null;
   let busy = false;
+  let leaving = false;
+  const microsoft = async () => {
+    leaving = true; draw();
+    try { await signInWithMicrosoft(); } catch (e) { leaving = false; error = e; draw(); }
+  };
   const submit = async (event) => {
     event.preventDefault();
     const form = event.target;
@@ -23,6 +30,17 @@ export function signIn(ctx) {
   const draw = () => ctx.show(html`
     <article class="signin">
       <h1>Sign in</h1>
+      ${entraEnabled() ? html`
+        <section aria-labelledby="entra-title" data-testid="entra-signin">
+          <h2 id="entra-title">Your organisation's account</h2>
+          ${ctx.refusal ? html`<p class="error" role="alert" data-testid="entra-refused">The admin API refused this Microsoft sign-in: ${ctx.refusal.message}</p>` : ''}
+          ${offersTokenSignIn() ? '' : problem(error)}
+          <button type="button" @click=${microsoft} aria-busy=${leaving ? 'true' : 'false'} ?disabled=${leaving}>Sign in with Microsoft</button>
+        </section>` : ''}
+      ${offersTokenSignIn() ? tokenForm() : ''}
+    </article>`);
+  const tokenForm = () => html`
+      ${entraEnabled() ? html`<h2>With a token</h2>` : ''}
       <p>Paste the admin token (printed by <code>scripts/run.sh</code> or set as <code>GATEWAY_ADMIN_TOKEN</code>) or a role
         token an admin issued with <code>POST /admin/v1/tokens</code>. It is checked once and not stored: the session is a
         cookie this browser's scripts cannot read.</p>
@@ -33,7 +51,6 @@ export function signIn(ctx) {
         <small id="token-help">Admin token, or a role token for admin, compliance or developer.</small>
         ${problem(error)}
         <button type="submit" aria-busy=${busy ? 'true' : 'false'} ?disabled=${busy}>Sign in</button>
-      </form>
-    </article>`);
+      </form>`;
   draw();
 }

@@ -1,5 +1,6 @@
-// Usage explorer (admin, compliance; read-only): every customer's calls over a period, then one customer's calls per
-// day by route group, billable against rejected, and its keys' quota this month.
+// Usage explorer (admin, compliance; read-only): every customer's calls over a period (one request:
+// GET /admin/v1/usage/customers), then one customer's calls per day by route group, billable against rejected, and its
+// keys' quota this month.
 import { html } from 'lit-html';
 import { get, getAll } from '../api.js';
 import { count, currentMonth, now, utcDay } from '../format.js';
@@ -15,17 +16,16 @@ const presets = {
 export function usage(ctx) {
   const state = { customers: null, customerId: '', period: presets.month(), overview: null, report: null, keys: [], plans: [], used: new Map(), error: null };
 
-  const loadCustomers = async () => {
-    try {
-      state.customers = (await get('/customers', { limit: 100 })).items;
-    } catch (e) { state.error = e; state.customers = []; }
-    draw();
-    await loadReport();
-  };
   const loadReport = async () => {
     state.error = null; state.report = null; state.overview = null; draw();
     const { from, to } = state.period;
     try {
+      if (!state.customerId || state.customers === null) {
+        // One request: the first page of customers with their totals in the period (also the customer picker's list).
+        const page = await get('/usage/customers', { from, to, limit: 100 });
+        state.overview = page.items;
+        state.customers = page.items.map((c) => ({ id: c.customerId, name: c.name }));
+      }
       if (state.customerId) {
         const month = currentMonth();
         [state.report, state.keys, state.plans] = await Promise.all([
@@ -33,10 +33,8 @@ export function usage(ctx) {
           getAll('/keys', { customerId: state.customerId }), get('/plans'),
         ]);
         state.used = await usedThisMonth(get, state.customerId, state.keys, month);
-      } else {
-        state.overview = await Promise.all(state.customers.map(async (c) => ({ customer: c, report: await get('/usage', { customerId: c.id, from, to, granularity: 'day' }) })));
       }
-    } catch (e) { state.error = e; }
+    } catch (e) { state.error = e; state.customers ??= []; }
     if (ctx.alive()) draw();
   };
   const choose = (event) => {
@@ -73,8 +71,8 @@ export function usage(ctx) {
   const overviewView = () => state.overview === null ? loading('Loading usage…') : state.overview.length === 0 ? empty('No customers yet.') : html`
     <div class="table-wrap" tabindex="0"><table data-testid="usage-overview">
       <thead><tr><th scope="col">Customer</th><th scope="col">Billable calls</th><th scope="col">Rejected</th><th scope="col">Upstream errors</th></tr></thead>
-      <tbody>${state.overview.map(({ customer, report }) => html`<tr>
-        <td><a href=${`#/customers/${customer.id}`}>${customer.name}</a></td><td>${count(report.total)}</td><td>${count(report.rejected)}</td><td>${count(report.gatewayErrors)}</td>
+      <tbody>${state.overview.map((c) => html`<tr>
+        <td><a href=${`#/customers/${c.customerId}`}>${c.name}</a></td><td>${count(c.total)}</td><td>${count(c.rejected)}</td><td>${count(c.gatewayErrors)}</td>
       </tr>`)}</tbody>
     </table></div>`;
   const customerView = (plan) => state.report === null ? loading('Loading usage…') : html`
@@ -85,5 +83,5 @@ export function usage(ctx) {
         state.keys.filter((k) => k.status !== 'revoked').map((k) => quotaBar(`${k.displayPrefix} (${plan(k.plan)?.displayName ?? k.plan})`, state.used.get(k.id) ?? 0, plan(k.plan)?.monthlyQuota ?? 0))}
     </section>`;
   draw();
-  loadCustomers();
+  loadReport();
 }

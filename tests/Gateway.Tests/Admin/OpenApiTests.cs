@@ -78,6 +78,9 @@ public sealed class OpenApiTests(Azurite azurite) : SharedGatewayTest(azurite)
         Assert.True(content.TryGetProperty("text/csv", out _), content.ToString());
         Assert.Equal(["customerId", "keyId", "routeGroup", "from", "to", "granularity"], parameters);
         Assert.Equal(
+            ["search", "from", "to", "limit", "continuationToken"],
+            document.GetProperty("paths").GetProperty("/admin/v1/usage/customers").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        Assert.Equal(
             ["from", "to", "actor", "target", "action", "continuationToken", "limit"],
             audit.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
     }

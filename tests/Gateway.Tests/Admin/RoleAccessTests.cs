@@ -44,6 +44,7 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
         ["ReactivateKey"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["ListPlans"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 200),
         ["GetUsage"] = Statuses(admin: 200, compliance: 200, developer: 200, other: 404),
+        ["GetCustomerUsage"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
         ["GetGatewayStats"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["IssueToken"] = Statuses(admin: 200, compliance: 403, developer: 403, other: 403),
         ["ListAudit"] = Statuses(admin: 200, compliance: 200, developer: 403, other: 403),
@@ -329,6 +330,8 @@ public sealed class RoleAccessTests(Azurite azurite) : SharedGatewayTest(azurite
                 return new(HttpMethod.Get, "admin/v1/plans");
             case "GetUsage":
                 return new(HttpMethod.Get, $"admin/v1/usage?customerId={customer}");
+            case "GetCustomerUsage":
+                return new(HttpMethod.Get, "admin/v1/usage/customers");
             case "GetGatewayStats":
                 return new(HttpMethod.Get, "admin/v1/stats");
             case "ListAudit":

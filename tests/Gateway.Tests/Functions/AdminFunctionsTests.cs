@@ -167,6 +167,8 @@ public sealed class AdminFunctionsTests(Azurite azurite) : SharedGatewayTest(azu
         await AssertSameAsync<GetUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage", $"?customerId={customer}&granularity=minute");
         await AssertSameAsync<GetUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage", $"?customerId={customer}&from=2026-01-01&to=2026-03-01&granularity=month&routeGroup=alpha");
         await AssertSameAsync<GetUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage", $"?customerId={customer}&routeGroup=%0A");
+        await AssertSameAsync<GetCustomerUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage/customers", $"?search={customer}&from=2026-01-01&to=2026-02-01");
+        await AssertSameAsync<GetCustomerUsageFunction>((f, r) => f.Run(r), "GET", "/admin/v1/usage/customers", "?from=2026-02-01&to=2026-01-01");
         await AssertSameAsync<ListAuditFunction>((f, r) => f.Run(r), "GET", "/admin/v1/audit", $"?target={customer}&limit=1");
         await AssertSameAsync<ListAuditFunction>((f, r) => f.Run(r), "GET", "/admin/v1/audit", "?limit=1001");
         await AssertSameAsync<ListAuditFunction>((f, r) => f.Run(r), "GET", "/admin/v1/audit", "?continuationToken=not-a-token");

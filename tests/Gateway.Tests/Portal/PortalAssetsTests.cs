@@ -44,8 +44,9 @@ public sealed partial class PortalAssetsTests(Azurite azurite) : SharedGatewayTe
 
         using var config = await anonymous.GetAsync("portal/config.json");
         Assert.Equal("no-cache", config.Headers.CacheControl?.ToString());
-        Assert.Equal("""{"apiBase":"","dataPlaneUrl":null}""", Regex.Replace(await config.Content.ReadAsStringAsync(), "\\s", ""));
+        Assert.Equal("""{"apiBase":"","dataPlaneUrl":null,"entra":null,"tokenSignIn":true}""", Regex.Replace(await config.Content.ReadAsStringAsync(), "\\s", ""));
         Assert.Contains("script-src 'self'", string.Join(";", config.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal);
+        Assert.Contains("connect-src 'self';", string.Join(";", config.Headers.GetValues("Content-Security-Policy")), StringComparison.Ordinal); // no Entra: nothing else
     }
 
     [Fact]
@@ -57,7 +58,7 @@ public sealed partial class PortalAssetsTests(Azurite azurite) : SharedGatewayTe
         using var config = await anonymous.GetAsync("portal/config.json");
         using var onDataPort = await gateway.Data.GetAsync("portal/config.json");
 
-        Assert.Equal("""{"apiBase":"","dataPlaneUrl":"https://api.example.test"}""", Regex.Replace(await config.Content.ReadAsStringAsync(), "\\s", ""));
+        Assert.Equal("""{"apiBase":"","dataPlaneUrl":"https://api.example.test","entra":null,"tokenSignIn":true}""", Regex.Replace(await config.Content.ReadAsStringAsync(), "\\s", ""));
         Assert.Equal(HttpStatusCode.NotFound, onDataPort.StatusCode);
     }
 

@@ -49,7 +49,7 @@ public abstract class PortalBrowserTest(Azurite azurite) : SharedGatewayTest(azu
     }
 
     /// <summary>A fresh browser profile (its own cookies) on a laptop-sized screen in a time zone other than UTC.</summary>
-    protected async Task<IPage> NewPageAsync(bool bypassCsp = false, int width = 1280, int height = 900)
+    protected async Task<IPage> NewPageAsync(bool bypassCsp = false, int width = 1280, int height = 900, bool ignoreHttpsErrors = false)
     {
         var context = await Browser.NewContextAsync(new()
         {
@@ -57,6 +57,7 @@ public abstract class PortalBrowserTest(Azurite azurite) : SharedGatewayTest(azu
             TimezoneId = "Europe/Berlin",
             Locale = "en-GB",
             BypassCSP = bypassCsp,
+            IgnoreHTTPSErrors = ignoreHttpsErrors,
         });
         var page = await context.NewPageAsync();
         page.PageError += (_, error) => PageErrors.Add($"page error: {error}");

@@ -99,6 +99,54 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
     }
 
     [Fact]
+    public async Task UsageOverview_OfManyCustomers_IsOneRequest_WithEachCustomersNumbers()
+    {
+        var customers = new List<(string Id, int Billable, int Rejected)>();
+        for (var i = 0; i < 6; i++)
+        {
+            var id = await Gateway.CreateCustomerAsync($"Overview {i} Ltd");
+            var (_, key) = await Gateway.IssueKeyAsync(id, "narrow");
+            for (var call = 0; call < i; call++)
+            {
+                (await Gateway.Data.SendAsync(TestGateway.Get("alpha/1", key))).Dispose();
+            }
+
+            if (i % 2 == 1)
+            {
+                (await Gateway.Data.SendAsync(TestGateway.Get("beta/1", key))).Dispose(); // outside the narrow plan: rejected
+            }
+
+            customers.Add((id, i, i % 2));
+        }
+
+        var page = await NewPageAsync();
+        await SignInAsync(page, TestGateway.AdminToken, "Customers");
+        var requests = new List<string>();
+        page.Request += (_, request) =>
+        {
+            var path = new Uri(request.Url).AbsolutePath;
+            if (path.StartsWith("/admin/v1/", StringComparison.Ordinal) && path != "/admin/v1/session")
+            {
+                requests.Add($"{request.Method} {path}");
+            }
+        };
+        await OpenAsync(page, "#/usage", "Usage");
+
+        var table = page.GetByTestId("usage-overview");
+        foreach (var (id, billable, rejected) in customers)
+        {
+            var row = table.Locator("tr").Filter(new() { Has = page.Locator($"a[href='#/customers/{id}']") });
+            await Assertions.Expect(row.Locator("td").Nth(1)).ToHaveTextAsync(billable.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            await Assertions.Expect(row.Locator("td").Nth(2)).ToHaveTextAsync(rejected.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        Assert.Equal(["GET /admin/v1/usage/customers"], requests);
+        await Assertions.Expect(page.GetByLabel("Customer").Locator("option")).ToHaveCountAsync(customers.Count + 1);
+        await ShotAsync(page, "admin-usage-overview");
+        Assert.Empty(PageErrors);
+    }
+
+    [Fact]
     public async Task Developer_SeesOnlyOwnKeys_AndAnotherCustomersPageByUrlIsNotFound()
     {
         var mine = await Gateway.CreateCustomerAsync("Dev Own Ltd");
