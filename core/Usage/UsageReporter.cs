@@ -1,4 +1,6 @@
 using Gateway.Core.Customers;
+using Gateway.Core.Keys;
+using Gateway.Core.Plans;
 using Gateway.Core.Problems;
 using Gateway.Core.Validation;
 
@@ -25,9 +27,11 @@ public enum UsageGranularity
 public sealed record UsageBucket(DateTimeOffset Start, string RouteGroup, string StatusClass, long Count);
 
 /// <summary>
-/// Calls in a period. <c>Total</c> counts billable calls: forwarded calls the upstream answered. Never in it:
-/// gateway refusals (<c>Rejected</c>), calls the upstream never answered (<c>GatewayErrors</c>) and calls the caller
-/// left before the answer (<c>ClientAborted</c>).
+/// Calls in a period. <c>Total</c> (= <c>Billable</c>) counts billable calls: upstream answers in the billable set of
+/// the key's plan (<see cref="BillableCalls"/>). <c>NotBillable</c> counts every other call, split into upstream
+/// answers outside the plan's set (<c>UpstreamNotBilled</c>: 5xx and 429 by default), gateway refusals
+/// (<c>Rejected</c>), calls the upstream never answered (<c>GatewayErrors</c>) and calls the caller left before the
+/// answer (<c>ClientAborted</c>).
 /// </summary>
 public sealed record UsageReport(
     string CustomerId,
@@ -40,10 +44,16 @@ public sealed record UsageReport(
     long Rejected,
     long GatewayErrors,
     long ClientAborted,
-    IReadOnlyList<UsageBucket> Buckets);
+    IReadOnlyList<UsageBucket> Buckets,
+    long UpstreamNotBilled)
+{
+    public long Billable => Total;
+
+    public long NotBillable => UpstreamNotBilled + Rejected + GatewayErrors + ClientAborted;
+}
 
 /// <summary>Builds usage reports from the usage table plus what this process has not flushed yet.</summary>
-public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IEnumerable<IUnflushedUsage> unflushed)
+public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IApiKeyStore keys, PlanCatalog plans, IEnumerable<IUnflushedUsage> unflushed)
 {
     /// <summary>The longest period one report may span.</summary>
     public static readonly TimeSpan MaxPeriod = TimeSpan.FromDays(366);
@@ -82,8 +92,9 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
         }
 
         var counts = await CountsAsync(customerId, UsageCalendar.HourOf(from), UsageCalendar.HourOf(to.AddTicks(-1)) + 1, cancellationToken);
+        var billable = await BillableCalls.OfCustomerAsync(keys, plans, customerId, cancellationToken);
         var buckets = new Dictionary<(int Start, string RouteGroup, CallOutcome Outcome), long>();
-        long total = 0, rejected = 0, gatewayErrors = 0, clientAborted = 0;
+        long total = 0, upstreamNotBilled = 0, rejected = 0, gatewayErrors = 0, clientAborted = 0;
         foreach (var ((cell, _), count) in counts)
         {
             if (keyId is not null && cell.KeyId != keyId || routeGroup is not null && cell.RouteGroup != routeGroup)
@@ -99,9 +110,13 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
             };
             var bucket = (start, cell.RouteGroup, cell.Outcome);
             buckets[bucket] = buckets.GetValueOrDefault(bucket) + count;
-            if (cell.Outcome.IsBillable())
+            if (billable.IsBilled(cell))
             {
                 total += count;
+            }
+            else if (cell.Outcome.IsUpstreamAnswer())
+            {
+                upstreamNotBilled += count;
             }
             else if (cell.Outcome == CallOutcome.GatewayError)
             {
@@ -121,7 +136,7 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
             .OrderBy(b => b.Key.Start).ThenBy(b => b.Key.RouteGroup, StringComparer.Ordinal).ThenBy(b => b.Key.Outcome)
             .Select(b => new UsageBucket(UsageCalendar.HourStart(b.Key.Start), b.Key.RouteGroup, b.Key.Outcome.Name(), b.Value))
             .ToList();
-        return new UsageReport(customerId, keyId, routeGroup, from, to, granularity.ToString().ToLowerInvariant(), total, rejected, gatewayErrors, clientAborted, ordered);
+        return new UsageReport(customerId, keyId, routeGroup, from, to, granularity.ToString().ToLowerInvariant(), total, rejected, gatewayErrors, clientAborted, ordered, upstreamNotBilled);
     }
 
     /// <summary>
