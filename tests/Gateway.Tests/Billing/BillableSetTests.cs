@@ -57,6 +57,11 @@ public sealed class BillableSetTests(Azurite azurite) : GatewayTest(azurite)
             Assert.Equal(Answers.ToDictionary(a => a.Outcome, a => (long)a.Calls), stored);
         }
 
+        var plans = await gateway.Admin.GetFromJsonAsync<JsonElement>("admin/v1/plans");
+        string Billable(string plan) => string.Join(',', plans.EnumerateArray().Single(p => p.GetProperty("name").GetString() == plan).GetProperty("billable").EnumerateArray().Select(b => b.GetString()));
+        Assert.Equal("2xx,3xx,4xx", Billable("open"));
+        Assert.Equal("2xx,3xx,4xx,429,5xx", Billable("lavish"));
+
         await AssertBilledEverywhereAsync(gateway, stripe, standard, billed: 7, notBilled: 9);
         await AssertBilledEverywhereAsync(gateway, stripe, lavish, billed: 16, notBilled: 0);
     }
