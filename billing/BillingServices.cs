@@ -22,6 +22,7 @@ public static class BillingServices
         services.AddSingleton<BillingTables>();
         services.AddSingleton<StripeCustomerLinks>();
         services.AddSingleton<UsageWatermarks>();
+        services.AddSingleton<BillableLedger>();
         services.AddSingleton<IStripeClient>(sp => StripeClientFor(sp.GetRequiredService<IOptions<StripeOptions>>().Value));
         services.AddSingleton<MeterEventSender>();
         services.AddSingleton<UsageReportJob>();

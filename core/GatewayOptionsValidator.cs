@@ -69,6 +69,11 @@ public sealed partial class GatewayOptionsValidator : IValidateOptions<GatewayOp
                     failures.Add($"{at}:RouteGroups:{i} '{plan.RouteGroups[i]}' must be lowercase letters, digits and '-'.");
                 }
             }
+
+            if (BillableOutcomes.Parse(plan.Billable, out var billableError) is null)
+            {
+                failures.Add($"{at}:Billable{billableError}");
+            }
         }
 
         if (options.Keys.MaxStaleness is { } maxStaleness && (maxStaleness < options.Keys.CacheRefresh || maxStaleness > TimeSpan.FromDays(30)))

@@ -74,9 +74,11 @@ public sealed class InvoicePreviewer(
 
         var month = parsed.Value;
         var billedPerKey = new Dictionary<string, long>(StringComparer.Ordinal);
+        var customerKeys = await keys.ListByCustomerAsync(customerId!, cancellationToken);
+        var billable = BillableCalls.Of(customerKeys, plans);
         foreach (var ((cell, _), count) in await usage.CountsAsync(customerId!, month.FromHour, month.ToHour, cancellationToken))
         {
-            if (BillableCalls.IsBilled(cell.Outcome))
+            if (billable.IsBilled(cell))
             {
                 billedPerKey[cell.KeyId] = billedPerKey.GetValueOrDefault(cell.KeyId) + count;
             }
@@ -84,7 +86,7 @@ public sealed class InvoicePreviewer(
 
         var lines = new List<InvoiceLine>();
         long included = 0, overage = 0;
-        foreach (var key in (await keys.ListByCustomerAsync(customerId!, cancellationToken)).OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal))
+        foreach (var key in customerKeys.OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal))
         {
             var calls = billedPerKey.GetValueOrDefault(key.Id);
             if (!WasLive(key, month) && calls == 0 || !plans.TryGet(key.Plan, out var plan))

@@ -57,7 +57,7 @@ public sealed record Reconciliation(
 /// </summary>
 public sealed class BillingReconciler(
     ICustomerStore customers,
-    UsageTable usage,
+    BillableLedger billableLedger,
     UsageWatermarks watermarks,
     StripeCustomerLinks links,
     InvoicePreviewer previews,
@@ -86,7 +86,7 @@ public sealed class BillingReconciler(
 
         var month = parsed.Value;
         var preview = await previews.PreviewAsync(customerId, month.ToString(), cancellationToken);
-        var ledger = await BillableLedger.HoursAsync(usage, customerId!, month.FromHour, month.ToHour, cancellationToken);
+        var ledger = await billableLedger.HoursAsync(customerId!, month.FromHour, month.ToHour, cancellationToken);
         var marks = await watermarks.ReadAsync(customerId!, month.FromHour, month.ToHour, cancellationToken);
         var link = await links.FindAsync(customerId!, cancellationToken);
         var notes = new List<string>();

@@ -40,7 +40,7 @@ public sealed record UsageReportRun(
 /// Only what the ledger holds is reported (never a process's unflushed counts), so every billed call is on record.
 /// </summary>
 public sealed partial class UsageReportJob(
-    UsageTable usage,
+    BillableLedger billableLedger,
     StripeCustomerLinks links,
     ICustomerStore customers,
     UsageWatermarks watermarks,
@@ -185,19 +185,8 @@ public sealed partial class UsageReportJob(
     }
 
     /// <summary>Billable calls per hour in [fromHour, toHour): summed over keys, route groups and writers.</summary>
-    private async Task<Dictionary<int, long>> BillableHoursAsync(string customerId, int fromHour, int toHour, CancellationToken cancellationToken)
-    {
-        var hours = new Dictionary<int, long>();
-        await foreach (var count in usage.ReadHoursAsync(customerId, fromHour, toHour, cancellationToken))
-        {
-            if (BillableCalls.IsBilled(count.Cell.Outcome))
-            {
-                hours[count.Cell.Hour] = hours.GetValueOrDefault(count.Cell.Hour) + count.Count;
-            }
-        }
-
-        return hours;
-    }
+    private Task<Dictionary<int, long>> BillableHoursAsync(string customerId, int fromHour, int toHour, CancellationToken cancellationToken) =>
+        billableLedger.HoursAsync(customerId, fromHour, toHour, cancellationToken);
 
     private async Task<List<string>> UnlinkedWithUsageAsync(Dictionary<string, StripeCustomerLink> linked, int fromHour, int toHour, CancellationToken cancellationToken)
     {

@@ -29,8 +29,11 @@ public sealed record ComplianceReport(
 
 public sealed record ReportCustomer(string Id, string Name, string Email);
 
-/// <summary>Calls over the period: billable (the quota's and the invoice's), refused by the gateway, failed upstream, abandoned.</summary>
-public sealed record ReportTotals(long Billable, long Rejected, long GatewayErrors, long ClientAborted);
+/// <summary>
+/// Calls over the period: billable (the quota's and the invoice's: upstream answers in the key's plan's billable set),
+/// refused by the gateway, failed upstream, abandoned, and upstream answers the plan does not bill (5xx, 429 by default).
+/// </summary>
+public sealed record ReportTotals(long Billable, long Rejected, long GatewayErrors, long ClientAborted, long UpstreamNotBilled);
 
 /// <summary>
 /// One key over the period: its state now, its calls, its quota consumption (billable calls against the plan's
@@ -123,7 +126,9 @@ public sealed class ComplianceReports(
             daily[key] = daily.GetValueOrDefault(key) + count;
         }
 
-        var customerKeys = (await keys.ListByCustomerAsync(customerId, cancellationToken))
+        var allKeys = await keys.ListByCustomerAsync(customerId, cancellationToken);
+        var billable = BillableCalls.Of(allKeys, plans);
+        var customerKeys = allKeys
             .Where(k => k.CreatedAt < month.End)
             .OrderBy(k => k.CreatedAt).ThenBy(k => k.Id, StringComparer.Ordinal)
             .ToList();
@@ -136,7 +141,7 @@ public sealed class ComplianceReports(
         var keyReports = new List<KeyReport>(customerKeys.Count);
         foreach (var key in customerKeys)
         {
-            var calls = Totals(daily.Where(d => d.Key.KeyId == key.Id).Select(d => (d.Key.Outcome, d.Value)));
+            var calls = Totals(billable, daily.Where(d => d.Key.KeyId == key.Id).Select(d => (d.Key.KeyId, d.Key.Outcome, d.Value)));
             var included = plans.TryGet(key.Plan, out var plan) ? plan.MonthlyQuota : 0;
             var overQuota = plan?.OverQuota.ToString() ?? "unknown";
             var history = await licences.HistoryAsync(key.Id, cancellationToken);
@@ -159,7 +164,7 @@ public sealed class ComplianceReports(
             month.Start,
             month.End,
             now,
-            Totals(daily.Select(d => (d.Key.Outcome, d.Value))),
+            Totals(billable, daily.Select(d => (d.Key.KeyId, d.Key.Outcome, d.Value))),
             keyReports,
             [.. daily
                 .OrderBy(d => d.Key.Day).ThenBy(d => d.Key.KeyId, StringComparer.Ordinal).ThenBy(d => d.Key.RouteGroup, StringComparer.Ordinal).ThenBy(d => d.Key.Outcome)
@@ -167,14 +172,18 @@ public sealed class ComplianceReports(
             flagged);
     }
 
-    private static ReportTotals Totals(IEnumerable<(CallOutcome Outcome, long Count)> counts)
+    private static ReportTotals Totals(BillableCalls billed, IEnumerable<(string KeyId, CallOutcome Outcome, long Count)> counts)
     {
-        long billable = 0, rejected = 0, gatewayErrors = 0, clientAborted = 0;
-        foreach (var (outcome, count) in counts)
+        long billable = 0, upstreamNotBilled = 0, rejected = 0, gatewayErrors = 0, clientAborted = 0;
+        foreach (var (keyId, outcome, count) in counts)
         {
-            if (outcome.IsBillable())
+            if (billed.IsBilled(keyId, outcome))
             {
                 billable += count;
+            }
+            else if (outcome.IsUpstreamAnswer())
+            {
+                upstreamNotBilled += count;
             }
             else if (outcome == CallOutcome.GatewayError)
             {
@@ -190,7 +199,7 @@ public sealed class ComplianceReports(
             }
         }
 
-        return new ReportTotals(billable, rejected, gatewayErrors, clientAborted);
+        return new ReportTotals(billable, rejected, gatewayErrors, clientAborted, upstreamNotBilled);
     }
 
     /// <summary>The versions in force at some time in the month: each from its <c>Since</c> until the next version's.</summary>

@@ -113,12 +113,12 @@ public sealed record KeyView(string Id, string CustomerId, string Plan, string S
 /// <summary>A rotation's answer: the old key, now with its expiry, and the new key with its plaintext.</summary>
 public sealed record RotatedKeyView(KeyView Old, KeyView New);
 
-/// <summary>A plan of the catalog as the admin API shows it.</summary>
-public sealed record PlanView(string Name, string DisplayName, double RequestsPerSecond, int Burst, long MonthlyQuota, string OverQuota, IReadOnlyList<string> RouteGroups, decimal PricePerMonth, decimal OveragePricePerThousand, int MaxKeys)
+/// <summary>A plan of the catalog as the admin API shows it; <c>Billable</c> is its billable set (outcome names).</summary>
+public sealed record PlanView(string Name, string DisplayName, double RequestsPerSecond, int Burst, long MonthlyQuota, string OverQuota, IReadOnlyList<string> RouteGroups, decimal PricePerMonth, decimal OveragePricePerThousand, int MaxKeys, IReadOnlyList<string> Billable)
 {
     public static PlanView Of(Plan p) => new(
         p.Name, p.DisplayName, p.RequestsPerSecond, p.Burst, p.MonthlyQuota, p.OverQuota.ToString().ToLowerInvariant(),
-        [.. p.RouteGroups.Order(StringComparer.Ordinal)], p.PricePerMonth, p.OveragePricePerThousand, p.MaxKeys);
+        [.. p.RouteGroups.Order(StringComparer.Ordinal)], p.PricePerMonth, p.OveragePricePerThousand, p.MaxKeys, p.Billable.Names);
 }
 
 /// <summary>A key's licence as stored at issuance (or its last change of terms): the declared purpose and the terms in force.</summary>

@@ -1,3 +1,4 @@
+using Gateway.Core.Usage;
 using System.Collections.Frozen;
 
 namespace Gateway.Core.Plans;
@@ -27,6 +28,7 @@ public sealed class Plan
         PricePerMonth = options.PricePerMonth;
         OveragePricePerThousand = options.OveragePricePerThousand;
         MaxKeys = options.MaxKeys;
+        Billable = BillableOutcomes.Parse(options.Billable, out var error) ?? throw new ArgumentException($"Gateway:Plans:{name}:Billable{error}", nameof(options));
     }
 
     public string Name { get; }
@@ -39,6 +41,12 @@ public sealed class Plan
     public decimal PricePerMonth { get; }
     public decimal OveragePricePerThousand { get; }
     public int MaxKeys { get; }
+
+    /// <summary>The upstream answers billed and counted against the quota (one set for both).</summary>
+    public BillableOutcomes Billable { get; }
+
+    /// <summary>Whether a call with this outcome is billed and uses quota on this plan.</summary>
+    public bool Bills(CallOutcome outcome) => Billable.Contains(outcome);
 
     public bool Covers(string routeGroup) => RouteGroups.Contains(routeGroup);
 }

@@ -27,6 +27,13 @@ public sealed class PlanOptions
     /// <summary>Live (not revoked, not expired) keys a developer may hold on this plan for its customer; admins are not bound by it.</summary>
     public int MaxKeys { get; set; } = 10;
 
+    /// <summary>
+    /// The upstream answers billed and counted against the quota, as outcome names (<c>2xx</c>, <c>3xx</c>, <c>4xx</c>,
+    /// <c>429</c>, <c>5xx</c>, <c>1xx</c>; see <see cref="BillableOutcomes"/>). Unset: 2xx, 3xx and 4xx other than 429.
+    /// </summary>
+    /// <remarks>Null by default rather than a list holding the default, which the configuration binder would append to.</remarks>
+    public List<string?>? Billable { get; set; }
+
     /// <summary>Price per 1,000 calls above the monthly quota when <see cref="OverQuota"/> is <c>Bill</c>.</summary>
     public decimal OveragePricePerThousand { get; set; }
 }

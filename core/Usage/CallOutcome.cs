@@ -2,8 +2,8 @@ namespace Gateway.Core.Usage;
 
 /// <summary>
 /// How a counted call ended: the status class the upstream answered with, the reason the gateway refused it, or
-/// why a forwarded call got no answer from the upstream. Only upstream answers are billable and use quota.
-/// Values are stored by name (<see cref="CallOutcomes.Name"/>); new ones are appended, never inserted or renamed.
+/// why a forwarded call got no answer from the upstream. Only upstream answers can be billable and use quota, and
+/// only those in the key's plan's billable set (<see cref="Plans.BillableOutcomes"/>). Values are stored by name (<see cref="CallOutcomes.Name"/>); new ones are appended, never inserted or renamed.
 /// </summary>
 public enum CallOutcome : byte
 {
@@ -31,6 +31,10 @@ public enum CallOutcome : byte
 
     /// <summary>Refused: the customer's monthly spend cap allows no more overage this UTC month (never billed).</summary>
     RejectedSpendCap,
+
+    /// <summary>The upstream answered 429 Too Many Requests: an upstream answer kept apart from <see cref="Status4xx"/>
+    /// (which holds every other 4xx), so a plan can leave it unbilled (the default does).</summary>
+    Status429,
 }
 
 public static class CallOutcomes
@@ -40,27 +44,21 @@ public static class CallOutcomes
         "1xx", "2xx", "3xx", "4xx", "5xx",
         "rejected-route-not-in-plan", "rejected-rate-limited", "rejected-quota-exhausted", "rejected-suspended",
         "gateway-error", "client-aborted", "rejected-record-cap",
-        "rejected-spend-cap",
+        "rejected-spend-cap", "429",
     ];
 
     /// <summary>The name stored in Table Storage and shown in usage reports.</summary>
     public static string Name(this CallOutcome outcome) => Names[(int)outcome];
 
-    /// <summary>The upstream answered: a status class.</summary>
-    public static bool IsUpstreamAnswer(this CallOutcome outcome) => outcome <= CallOutcome.Status5xx;
-
-    /// <summary>
-    /// Billed, and counted against the monthly quota: the same set, so a call admitted against the quota that ends
-    /// up not billable gives its quota back. Today every upstream answer; the billing issue (#11) makes the set
-    /// configurable per plan.
-    /// </summary>
-    public static bool IsBillable(this CallOutcome outcome) => outcome.IsUpstreamAnswer();
+    /// <summary>The upstream answered: a status class, or its 429.</summary>
+    public static bool IsUpstreamAnswer(this CallOutcome outcome) => outcome is <= CallOutcome.Status5xx or CallOutcome.Status429;
 
     public static CallOutcome FromStatusCode(int statusCode) => statusCode switch
     {
         < 200 => CallOutcome.Status1xx,
         < 300 => CallOutcome.Status2xx,
         < 400 => CallOutcome.Status3xx,
+        429 => CallOutcome.Status429,
         < 500 => CallOutcome.Status4xx,
         _ => CallOutcome.Status5xx,
     };

@@ -1,4 +1,6 @@
 using Gateway.Core.Customers;
+using Gateway.Core.Keys;
+using Gateway.Core.Plans;
 using Gateway.Core.Problems;
 using Gateway.Core.Validation;
 
@@ -25,9 +27,11 @@ public enum UsageGranularity
 public sealed record UsageBucket(DateTimeOffset Start, string RouteGroup, string StatusClass, long Count);
 
 /// <summary>
-/// Calls in a period. <c>Total</c> counts billable calls: forwarded calls the upstream answered. Never in it:
-/// gateway refusals (<c>Rejected</c>), calls the upstream never answered (<c>GatewayErrors</c>) and calls the caller
-/// left before the answer (<c>ClientAborted</c>).
+/// Calls in a period. <c>Total</c> (= <c>Billable</c>) counts billable calls: upstream answers in the billable set of
+/// the key's plan (<see cref="BillableCalls"/>). <c>NotBillable</c> counts every other call, split into upstream
+/// answers outside the plan's set (<c>UpstreamNotBilled</c>: 5xx and 429 by default), gateway refusals
+/// (<c>Rejected</c>), calls the upstream never answered (<c>GatewayErrors</c>) and calls the caller left before the
+/// answer (<c>ClientAborted</c>).
 /// </summary>
 public sealed record UsageReport(
     string CustomerId,
@@ -40,7 +44,13 @@ public sealed record UsageReport(
     long Rejected,
     long GatewayErrors,
     long ClientAborted,
-    IReadOnlyList<UsageBucket> Buckets);
+    IReadOnlyList<UsageBucket> Buckets,
+    long UpstreamNotBilled)
+{
+    public long Billable => Total;
+
+    public long NotBillable => UpstreamNotBilled + Rejected + GatewayErrors + ClientAborted;
+}
 
 /// <summary>
 /// One customer's totals in a period: the four numbers of a <see cref="UsageReport"/> over all its keys and route
@@ -49,7 +59,7 @@ public sealed record UsageReport(
 public sealed record UsageTotals(string CustomerId, long Total, long Rejected, long GatewayErrors, long ClientAborted);
 
 /// <summary>Builds usage reports from the usage table plus what this process has not flushed yet.</summary>
-public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IEnumerable<IUnflushedUsage> unflushed)
+public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IApiKeyStore keys, PlanCatalog plans, IEnumerable<IUnflushedUsage> unflushed)
 {
     /// <summary>The longest period one report may span.</summary>
     public static readonly TimeSpan MaxPeriod = TimeSpan.FromDays(366);
@@ -88,8 +98,9 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
         }
 
         var counts = await CountsAsync(customerId, UsageCalendar.HourOf(from), UsageCalendar.HourOf(to.AddTicks(-1)) + 1, cancellationToken);
+        var billable = await BillableCalls.OfCustomerAsync(keys, plans, customerId, cancellationToken);
         var buckets = new Dictionary<(int Start, string RouteGroup, CallOutcome Outcome), long>();
-        var tally = new Tally();
+        var tally = new Tally(billable);
         foreach (var ((cell, _), count) in counts)
         {
             if (keyId is not null && cell.KeyId != keyId || routeGroup is not null && cell.RouteGroup != routeGroup)
@@ -105,14 +116,14 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
             };
             var bucket = (start, cell.RouteGroup, cell.Outcome);
             buckets[bucket] = buckets.GetValueOrDefault(bucket) + count;
-            tally.Add(cell.Outcome, count);
+            tally.Add(cell, count);
         }
 
         var ordered = buckets
             .OrderBy(b => b.Key.Start).ThenBy(b => b.Key.RouteGroup, StringComparer.Ordinal).ThenBy(b => b.Key.Outcome)
             .Select(b => new UsageBucket(UsageCalendar.HourStart(b.Key.Start), b.Key.RouteGroup, b.Key.Outcome.Name(), b.Value))
             .ToList();
-        return new UsageReport(customerId, keyId, routeGroup, from, to, granularity.ToString().ToLowerInvariant(), tally.Total, tally.Rejected, tally.GatewayErrors, tally.ClientAborted, ordered);
+        return new UsageReport(customerId, keyId, routeGroup, from, to, granularity.ToString().ToLowerInvariant(), tally.Total, tally.Rejected, tally.GatewayErrors, tally.ClientAborted, ordered, tally.UpstreamNotBilled);
     }
 
     /// <summary>How many customers' counts <see cref="TotalsAsync"/> reads at once.</summary>
@@ -136,10 +147,10 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
             new ParallelOptions { MaxDegreeOfParallelism = TotalsParallelism, CancellationToken = cancellationToken },
             async (i, token) =>
             {
-                var tally = new Tally();
+                var tally = new Tally(await BillableCalls.OfCustomerAsync(keys, plans, customerIds[i], token));
                 foreach (var ((cell, _), count) in await CountsAsync(customerIds[i], fromHour, toHour, token))
                 {
-                    tally.Add(cell.Outcome, count);
+                    tally.Add(cell, count);
                 }
 
                 totals[i] = new UsageTotals(customerIds[i], tally.Total, tally.Rejected, tally.GatewayErrors, tally.ClientAborted);
@@ -147,10 +158,12 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
         return totals;
     }
 
-    /// <summary>The four totals of a report: every call counts in exactly one of them, by its outcome.</summary>
-    private sealed class Tally
+    /// <summary>The totals of a report: every call counts in exactly one of them, by its outcome and its key's plan.</summary>
+    private sealed class Tally(BillableCalls billable)
     {
         public long Total { get; private set; }
+
+        public long UpstreamNotBilled { get; private set; }
 
         public long Rejected { get; private set; }
 
@@ -158,11 +171,16 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IE
 
         public long ClientAborted { get; private set; }
 
-        public void Add(CallOutcome outcome, long count)
+        public void Add(UsageCell cell, long count)
         {
-            if (outcome.IsBillable())
+            var outcome = cell.Outcome;
+            if (billable.IsBilled(cell))
             {
                 Total += count;
+            }
+            else if (outcome.IsUpstreamAnswer())
+            {
+                UpstreamNotBilled += count;
             }
             else if (outcome == CallOutcome.GatewayError)
             {

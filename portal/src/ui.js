@@ -122,6 +122,7 @@ export function dailyChart(canvasId, report, caption) {
 /** Totals of a usage report as figures. */
 export const usageTotals = (report) => html`<div class="stats" data-testid="usage-totals">
   <article><small>Billable calls</small><strong data-testid="billable">${count(report.total)}</strong></article>
+  <article><small>Answered, not billed (plan)</small><strong data-testid="upstream-not-billed">${count(report.upstreamNotBilled ?? 0)}</strong></article>
   <article><small>Rejected by the gateway</small><strong data-testid="rejected">${count(report.rejected)}</strong></article>
   <article><small>Upstream errors</small><strong>${count(report.gatewayErrors)}</strong></article>
   <article><small>Caller left early</small><strong>${count(report.clientAborted)}</strong></article>

@@ -245,8 +245,9 @@ public sealed partial class AdmissionMiddleware(
         context.RequestAborted.IsCancellationRequested ? CallOutcome.ClientAborted : CallOutcome.GatewayError;
 
     /// <summary>
-    /// Records the call; one that is not billable gives its quota back to the period that admitted it (after the
-    /// outcome is known, so the call held its place while in flight).
+    /// Records the call; one that is not billable on the key's plan (<see cref="Core.Plans.Plan.Bills"/>: by default a
+    /// 5xx, an upstream 429, a gateway error or a call the client left) gives its quota back to the period that
+    /// admitted it (after the outcome is known, so the call held its place while in flight).
     /// </summary>
     private void Count(HttpContext context, AdmittedCall admitted, CallOutcome outcome)
     {
@@ -260,7 +261,7 @@ public sealed partial class AdmissionMiddleware(
         RecordEvidence(context, caller, EvidenceKind.Call);
         metrics.Call(caller.Plan.Name, admitted.RouteGroup, outcome);
         ForwardingSpans.Stop(outcome);
-        if (!outcome.IsBillable())
+        if (!caller.Plan.Bills(outcome))
         {
             ledger.Release(admitted.Period);
         }

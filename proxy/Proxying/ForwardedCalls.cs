@@ -8,14 +8,14 @@ namespace Gateway.Proxy.Proxying;
 /// How a forwarded call ended, read once forwarding is done from the response status and YARP's
 /// <see cref="IForwarderErrorFeature"/> (absent when all went well, so the common case costs one feature lookup).
 /// <list type="table">
-/// <item><term>the upstream answered</term><description>its status class (<c>2xx</c>…<c>5xx</c>), an upstream 502/503/504 included</description></item>
+/// <item><term>the upstream answered</term><description>its status class (<c>2xx</c>…<c>5xx</c>), an upstream 502/503/504 included, or <c>429</c></description></item>
 /// <item><term>could not connect, refused, failed before answering, no destination, a transform failed</term><description><c>gateway-error</c>, 502 <c>upstream-unavailable</c></description></item>
 /// <item><term>no answer within the cluster's <c>ActivityTimeout</c> (also a body that stalls before any of it was sent on)</term><description><c>gateway-error</c>, 504 <c>upstream-timeout</c></description></item>
 /// <item><term>the upstream broke off or stalled after its answer had begun to reach the caller</term><description><c>gateway-error</c>; the caller's response is cut off, nothing can be written</description></item>
 /// <item><term>the caller went away, or its request body failed, before any answer reached it</term><description><c>client-aborted</c>; no problem written</description></item>
 /// <item><term>the caller went away while the answer was being sent on</term><description>the upstream's status class: it answered</description></item>
 /// </list>
-/// Only upstream answers are billable (<see cref="CallOutcomes.IsBillable"/>); the others give their quota back.
+/// Only upstream answers in the key's plan's billable set are billable (<see cref="Core.Plans.Plan.Bills"/>); the others give their quota back.
 /// </summary>
 public static class ForwardedCalls
 {

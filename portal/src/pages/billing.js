@@ -78,7 +78,7 @@ export function billing(ctx) {
             <td><code>${l.displayPrefix}</code></td><td class="wrap">${l.description}</td><td>${count(l.quantity)}</td>
             <td>${money(l.unitAmount, p.currency)}</td><td>${money(l.amount, p.currency)}</td></tr>`)}</tbody>
         </table></div>`}
-      <p class="muted">Computed ${time(p.computedAt)}. Calls count when the API answered (2xx, 3xx, 4xx); refusals by the gateway and upstream errors are never billed.</p>
+      <p class="muted">Computed ${time(p.computedAt)}. Calls count when the API's answer is in the plan's billable set (by default 2xx, 3xx and 4xx other than 429); refusals by the gateway and upstream errors are never billed.</p>
     </section>`;
 
   const reconciliationView = (r) => html`

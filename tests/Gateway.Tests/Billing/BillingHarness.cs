@@ -70,6 +70,8 @@ internal sealed class BillingHarness : IAsyncDisposable
             .AddSingleton<GatewayTables>()
             .AddSingleton<UsageTable>()
             .AddSingleton<ICustomerStore, TableCustomerStore>()
+            .AddSingleton<Gateway.Core.Keys.IApiKeyStore, Gateway.Core.Keys.TableApiKeyStore>()
+            .AddSingleton<Gateway.Core.Plans.PlanCatalog>()
             .AddBilling(new ConfigurationBuilder().AddInMemoryCollection(configuration).Build())
             // Stripe.net's retries sleep ~0.5 s each; the resilience pipeline (1 ms base delay here) does the retrying.
             .AddSingleton<IStripeClient>(_ => StripeClients.For(server, timeout: clientTimeout))

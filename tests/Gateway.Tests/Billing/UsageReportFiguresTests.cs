@@ -107,7 +107,7 @@ public sealed class UsageReportFiguresTests(Azurite azurite, ITestOutputHelper o
         Assert.All(events, e => Assert.Contains($"-{UsageCalendar.HourText(UsageCalendar.HourOf(e.Timestamp))}-", e.Identifier, StringComparison.Ordinal));
         foreach (var (id, stripe) in ids)
         {
-            var expected = ledger.Where(l => l.Key.Customer == id && Gateway.Billing.BillableCalls.IsBilled(l.Key.Outcome))
+            var expected = ledger.Where(l => l.Key.Customer == id && Gateway.Core.Plans.BillableOutcomes.Default.Contains(l.Key.Outcome))
                 .GroupBy(l => l.Key.Hour)
                 .ToDictionary(g => g.Key, g => g.Sum(l => l.Value));
             var atStripe = await billing.StripeHoursAsync(stripe, hour0, hour0 + hours);

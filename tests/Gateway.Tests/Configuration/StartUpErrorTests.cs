@@ -21,6 +21,18 @@ public sealed class StartUpErrorTests(Azurite azurite) : GatewayTest(azurite)
     }
 
     [Theory]
+    [InlineData("6xx", "Gateway:Plans:basic:Billable:0 '6xx' must be one of 1xx, 2xx, 3xx, 4xx, 429, 5xx")]
+    [InlineData("gateway-error", "Gateway:Plans:basic:Billable:0 'gateway-error' must be one of")]
+    public async Task PlanBillable_NotAnUpstreamOutcome_StopsTheProcess_WithOneLineNamingTheSetting(string value, string expected)
+    {
+        var (exitCode, stdout, stderr) = await RunGatewayAsync(new() { ["Gateway__Plans__basic__Billable__0"] = value });
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(stderr.Split('\n'), l => l.StartsWith("Configuration error: ", StringComparison.Ordinal) && l.Contains(expected, StringComparison.Ordinal));
+        Assert.DoesNotContain("   at ", stderr + stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("api.example.com")]
     [InlineData("ftp://api.example.com")]
     [InlineData("https://api.example.com/?x=1")]

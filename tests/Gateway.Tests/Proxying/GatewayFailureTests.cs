@@ -99,7 +99,7 @@ public sealed class GatewayFailureTests(Azurite azurite) : GatewayTest(azurite)
     }
 
     [Fact]
-    public async Task UpstreamAnswering503_IsAnUpstreamAnswer_CountedAs5xxAgainstTheQuota()
+    public async Task UpstreamAnswering503_IsAnUpstreamAnswerCountedAs5xx_NotBilledByDefault_AndGivesTheQuotaBack()
     {
         await using var gateway = await StartAsync(s => s["Gateway:Plans:open:MonthlyQuota"] = "1");
         var customer = await gateway.CreateCustomerAsync();
@@ -112,6 +112,11 @@ public sealed class GatewayFailureTests(Azurite azurite) : GatewayTest(azurite)
             Assert.Equal("application/json", answered.Content.Headers.ContentType?.MediaType);
         }
 
+        using (var served = await gateway.Data.SendAsync(TestGateway.Get("beta/1", key)))
+        {
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+
         using (var exhausted = await gateway.Data.SendAsync(TestGateway.Get("beta/1", key)))
         {
             await Problems.AssertAsync(exhausted, 429, "urn:gateway:problem:quota-exhausted");
@@ -119,8 +124,36 @@ public sealed class GatewayFailureTests(Azurite azurite) : GatewayTest(azurite)
 
         var usage = await gateway.UsageAsync(customer);
         Assert.Equal(1, usage.GetProperty("total").GetInt64());
+        Assert.Equal(1, usage.GetProperty("upstreamNotBilled").GetInt64());
         Assert.Equal(0, usage.GetProperty("gatewayErrors").GetInt64());
         Assert.Equal(1, Bucket(usage, "beta", "5xx"));
+    }
+
+    [Fact]
+    public async Task UpstreamAnswering503_OnAPlanThatBills5xx_UsesTheQuota()
+    {
+        await using var gateway = await StartAsync(s =>
+        {
+            s["Gateway:Plans:open:MonthlyQuota"] = "1";
+            s["Gateway:Plans:open:Billable:0"] = "2xx";
+            s["Gateway:Plans:open:Billable:1"] = "5xx";
+        });
+        var customer = await gateway.CreateCustomerAsync();
+        var (_, key) = await gateway.IssueKeyAsync(customer);
+
+        using (var answered = await gateway.Data.SendAsync(TestGateway.Get("beta/status/503", key)))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, answered.StatusCode);
+        }
+
+        using (var exhausted = await gateway.Data.SendAsync(TestGateway.Get("beta/1", key)))
+        {
+            await Problems.AssertAsync(exhausted, 429, "urn:gateway:problem:quota-exhausted");
+        }
+
+        var usage = await gateway.UsageAsync(customer);
+        Assert.Equal(1, usage.GetProperty("total").GetInt64());
+        Assert.Equal(0, usage.GetProperty("upstreamNotBilled").GetInt64());
     }
 
     [Fact]
