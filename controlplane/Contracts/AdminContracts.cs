@@ -13,8 +13,11 @@ public sealed record CreateCustomerRequest(string? Name, string? Email, string? 
 /// <summary>Body of <c>PATCH /admin/v1/customers/{id}</c>: the fields to change.</summary>
 public sealed record UpdateCustomerRequest(string? Name, string? Email);
 
-/// <summary>Body of <c>PUT /admin/v1/customers/{id}/spend-cap</c>: the cap per key and UTC month in the plans' currency, whole cents; null removes it.</summary>
-public sealed record SetSpendCapRequest(decimal? MonthlyCap);
+/// <summary>
+/// Body of <c>PUT /admin/v1/customers/{id}/spend-cap</c>: the cap per key and UTC month in the plans' currency, whole
+/// cents; an explicit null removes it. Required, so an empty body (<c>{}</c>) cannot remove a cap by accident.
+/// </summary>
+public sealed record SetSpendCapRequest([property: System.Text.Json.Serialization.JsonRequired] decimal? MonthlyCap);
 
 /// <summary>The query of <c>GET /admin/v1/customers</c>, as sent.</summary>
 public sealed record CustomerQuery(

@@ -96,6 +96,7 @@ public sealed class SpendCapTests(Azurite azurite) : SharedGatewayTest(azurite)
     [InlineData("""{"monthlyCap":100000000.01}""")]
     [InlineData("""{"monthlyCap":"ten"}""")]
     [InlineData("""{"monthlyCap":5,"currency":"usd"}""")]
+    [InlineData("""{}""")]
     public async Task SetSpendCap_WithBadInput_Returns400_NamingTheField_AndChangesNothing(string body)
     {
         var customer = await Gateway.CreateCustomerAsync();

@@ -79,6 +79,21 @@ public sealed class FlushBudgetTests(Azurite azurite) : GatewayTest(azurite)
     }
 
     [Fact]
+    public async Task Flush_OfExactlyTwoBudgetsOfRows_ReportsABacklogOfTwoFlushes_AndABudgetBelowOneRowIsRefused()
+    {
+        await using var gateway = await StartAsync();
+        var (flusher, recorder) = (gateway.Services.GetRequiredService<UsageFlushService>(), gateway.Services.GetRequiredService<UsageRecorder>());
+        var status = gateway.Services.GetRequiredService<UsageFlushStatus>();
+        RecordOnceEach(recorder, "cus_two_budgets", 0, 2 * Budget);
+
+        var first = await FlushAsync(flusher);
+
+        Assert.Equal(new FlushResult(Rows: Budget, Batches: 1, FailedBatches: 0, Deferred: Budget), first);
+        Assert.Equal(2, status.BacklogFlushes); // the ceiling of 200 ÷ 100, not one more
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => flusher.FlushAsync(0, CancellationToken.None));
+    }
+
+    [Fact]
     public async Task PartitionBudget_IsTheRowsPerSecondTimesTheFlushInterval_AndNeverLessThanOneTransaction()
     {
         await using var gateway = await StartAsync(("Gateway:Metering:PartitionRowsPerSecond", "150"), ("Gateway:Metering:FlushInterval", "00:00:04"));

@@ -21,7 +21,7 @@ public sealed class ProblemTitleTests
     {
         var titles = Types.ToDictionary(t => t, ProblemTypes.Title);
 
-        Assert.Equal(27, Types.Length); // the constants of ProblemTypes: add one here when a type is added (5 webhook types, record-cap-reached)
+        Assert.Equal(28, Types.Length); // the constants of ProblemTypes: add one here when a type is added (5 webhook types, record-cap-reached, spend-cap-reached)
         Assert.All(titles.Values, t => Assert.False(string.IsNullOrWhiteSpace(t)));
         Assert.Equal(titles.Count, titles.Values.Distinct(StringComparer.Ordinal).Count());
     }
