@@ -174,32 +174,13 @@ public sealed class ComplianceReports(
 
     private static ReportTotals Totals(BillableCalls billed, IEnumerable<(string KeyId, CallOutcome Outcome, long Count)> counts)
     {
-        long billable = 0, upstreamNotBilled = 0, rejected = 0, gatewayErrors = 0, clientAborted = 0;
+        var tally = new UsageTally(billed);
         foreach (var (keyId, outcome, count) in counts)
         {
-            if (billed.IsBilled(keyId, outcome))
-            {
-                billable += count;
-            }
-            else if (outcome.IsUpstreamAnswer())
-            {
-                upstreamNotBilled += count;
-            }
-            else if (outcome == CallOutcome.GatewayError)
-            {
-                gatewayErrors += count;
-            }
-            else if (outcome == CallOutcome.ClientAborted)
-            {
-                clientAborted += count;
-            }
-            else
-            {
-                rejected += count;
-            }
+            tally.Add(keyId, outcome, count);
         }
 
-        return new ReportTotals(billable, rejected, gatewayErrors, clientAborted, upstreamNotBilled);
+        return new ReportTotals(tally.Total, tally.Rejected, tally.GatewayErrors, tally.ClientAborted, tally.UpstreamNotBilled);
     }
 
     /// <summary>The versions in force at some time in the month: each from its <c>Since</c> until the next version's.</summary>

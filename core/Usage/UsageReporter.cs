@@ -100,7 +100,7 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IA
         var counts = await CountsAsync(customerId, UsageCalendar.HourOf(from), UsageCalendar.HourOf(to.AddTicks(-1)) + 1, cancellationToken);
         var billable = await BillableCalls.OfCustomerAsync(keys, plans, customerId, cancellationToken);
         var buckets = new Dictionary<(int Start, string RouteGroup, CallOutcome Outcome), long>();
-        var tally = new Tally(billable);
+        var tally = new UsageTally(billable);
         foreach (var ((cell, _), count) in counts)
         {
             if (keyId is not null && cell.KeyId != keyId || routeGroup is not null && cell.RouteGroup != routeGroup)
@@ -116,7 +116,7 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IA
             };
             var bucket = (start, cell.RouteGroup, cell.Outcome);
             buckets[bucket] = buckets.GetValueOrDefault(bucket) + count;
-            tally.Add(cell, count);
+            tally.Add(cell.KeyId, cell.Outcome, count);
         }
 
         var ordered = buckets
@@ -147,10 +147,10 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IA
             new ParallelOptions { MaxDegreeOfParallelism = TotalsParallelism, CancellationToken = cancellationToken },
             async (i, token) =>
             {
-                var tally = new Tally(await BillableCalls.OfCustomerAsync(keys, plans, customerIds[i], token));
+                var tally = new UsageTally(await BillableCalls.OfCustomerAsync(keys, plans, customerIds[i], token));
                 foreach (var ((cell, _), count) in await CountsAsync(customerIds[i], fromHour, toHour, token))
                 {
-                    tally.Add(cell, count);
+                    tally.Add(cell.KeyId, cell.Outcome, count);
                 }
 
                 totals[i] = new UsageTotals(customerIds[i], tally.Total, tally.Rejected, tally.GatewayErrors, tally.ClientAborted);
@@ -158,44 +158,6 @@ public sealed class UsageReporter(UsageTable table, ICustomerStore customers, IA
         return totals;
     }
 
-    /// <summary>The totals of a report: every call counts in exactly one of them, by its outcome and its key's plan.</summary>
-    private sealed class Tally(BillableCalls billable)
-    {
-        public long Total { get; private set; }
-
-        public long UpstreamNotBilled { get; private set; }
-
-        public long Rejected { get; private set; }
-
-        public long GatewayErrors { get; private set; }
-
-        public long ClientAborted { get; private set; }
-
-        public void Add(UsageCell cell, long count)
-        {
-            var outcome = cell.Outcome;
-            if (billable.IsBilled(cell))
-            {
-                Total += count;
-            }
-            else if (outcome.IsUpstreamAnswer())
-            {
-                UpstreamNotBilled += count;
-            }
-            else if (outcome == CallOutcome.GatewayError)
-            {
-                GatewayErrors += count;
-            }
-            else if (outcome == CallOutcome.ClientAborted)
-            {
-                ClientAborted += count;
-            }
-            else
-            {
-                Rejected += count;
-            }
-        }
-    }
 
     /// <summary>
     /// A customer's calls per cell in hours [fromHour, toHour), exact: the latest cumulative count per cell and writer,
