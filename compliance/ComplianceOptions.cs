@@ -125,6 +125,13 @@ public sealed class DetectionThresholds
     [Range(1, int.MaxValue)]
     public int CallsAfterExhaustion { get; set; } = 20;
 
+    /// <summary>
+    /// Billing plans (<c>OverQuota=Bill</c>): <c>over_quota</c> is raised when a key's billable calls this UTC month
+    /// exceed this multiple of the plan's included calls (<c>MonthlyQuota</c>); 3: three times the calls the plan includes.
+    /// </summary>
+    [Range(1.0, 1000.0)]
+    public double OverQuotaBillMultiple { get; set; } = 3;
+
     /// <summary>Hours of the last 24 a key must be active in to count as round-the-clock for <c>bulk_harvesting</c>.</summary>
     [Range(1, 24)]
     public int RoundTheClockHours { get; set; } = 20;

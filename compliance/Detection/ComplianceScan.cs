@@ -1,5 +1,7 @@
 using System.Globalization;
+using Gateway.Core.Keys;
 using Gateway.Core.Plans;
+using Gateway.Core.Usage;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Compliance;
@@ -11,6 +13,8 @@ namespace Gateway.Compliance;
 /// by the function app's timer, and on demand (<c>POST /admin/v1/compliance/scan</c>); any number may run at once.
 /// No flag without evidence: each rule needs numbers over its threshold, and those numbers are the flag's evidence.
 /// Evidence from before a closed (dismissed or confirmed) flag's end is not judged again for that kind.
+/// <c>over_quota</c> on billing plans reads, besides the window's evidence, the key's billable calls this UTC month
+/// from the usage ledger (<see cref="UsageReporter.CountsAsync"/>, judged by <see cref="BillableCalls"/>).
 /// </summary>
 public sealed class ComplianceScan(
     EvidenceTable evidence,
@@ -18,6 +22,8 @@ public sealed class ComplianceScan(
     KeyLicences licences,
     LicenceCatalog catalog,
     PlanCatalog plans,
+    UsageReporter usage,
+    IApiKeyStore keys,
     IEnumerable<IComplianceFlagPublisher> publishers,
     IOptions<ComplianceOptions> options,
     TimeProvider time)
@@ -28,9 +34,13 @@ public sealed class ComplianceScan(
     /// <summary>Runs detection over the evidence so far; answers the flags it raised or grew.</summary>
     public async Task<IReadOnlyList<ComplianceFlag>> RunAsync(CancellationToken cancellationToken)
     {
-        var nowHour = time.GetUtcNow().UtcTicks / TimeSpan.TicksPerHour;
+        var now = time.GetUtcNow();
+        var nowHour = now.UtcTicks / TimeSpan.TicksPerHour;
         var windowHours = (long)Math.Ceiling(options.Value.ScanWindow.TotalHours);
         var changed = new List<ComplianceFlag>();
+        // Ordering rule: this run's own cache (customer → each key's billable calls per hour this month), written and read
+        // by this run alone, one key after another; concurrent runs each read the ledger themselves and never share it.
+        var billedThisMonth = new Dictionary<string, IReadOnlyDictionary<string, SortedDictionary<int, long>>>(StringComparer.Ordinal);
         foreach (var key in await evidence.ReadAsync(nowHour - windowHours + 1, cancellationToken))
         {
             var licence = await licences.CurrentAsync(key.KeyId, cancellationToken);
@@ -41,7 +51,19 @@ public sealed class ComplianceScan(
             }
 
             var existing = await flags.ForKeyAsync(key.KeyId, cancellationToken);
-            var judged = new KeyJudgement(key, licence, terms, catalog.Thresholds(key.Plan), plans.TryGet(key.Plan, out var plan) ? plan : null, nowHour);
+            var plan = plans.TryGet(key.Plan, out var found) ? found : null;
+            BilledMonth? billed = null;
+            if (plan?.OverQuota == OverQuotaBehaviour.Bill)
+            {
+                if (!billedThisMonth.TryGetValue(key.CustomerId, out var byKey))
+                {
+                    billedThisMonth[key.CustomerId] = byKey = await BilledHoursAsync(key.CustomerId, now, cancellationToken);
+                }
+
+                billed = new BilledMonth(UsageCalendar.MonthOf(now), byKey.GetValueOrDefault(key.KeyId) ?? []);
+            }
+
+            var judged = new KeyJudgement(key, licence, terms, catalog.Thresholds(key.Plan), plan, nowHour, billed);
             foreach (var kind in FlagKinds.Detected)
             {
                 // A closed flag settled the behaviour up to its end: only later hours can raise a new one.
@@ -64,15 +86,37 @@ public sealed class ComplianceScan(
         return changed;
     }
 
+    /// <summary>Each of the customer's keys' billable calls per ledger hour (Unix hours), from the start of the UTC month to now.</summary>
+    private async Task<IReadOnlyDictionary<string, SortedDictionary<int, long>>> BilledHoursAsync(string customerId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var month = UsageCalendar.MonthOf(now);
+        var counts = await usage.CountsAsync(customerId, UsageCalendar.HourOf(UsageCalendar.MonthStart(month)), UsageCalendar.HourOf(now) + 1, cancellationToken);
+        var billable = await BillableCalls.OfCustomerAsync(keys, plans, customerId, cancellationToken);
+        var byKey = new Dictionary<string, SortedDictionary<int, long>>(StringComparer.Ordinal);
+        foreach (var ((cell, _), count) in counts)
+        {
+            if (billable.IsBilled(cell))
+            {
+                var hours = byKey.TryGetValue(cell.KeyId, out var known) ? known : byKey[cell.KeyId] = [];
+                hours[cell.Hour] = hours.GetValueOrDefault(cell.Hour) + count;
+            }
+        }
+
+        return byKey;
+    }
+
+    /// <summary>One key's billable calls in the UTC <paramref name="Month"/> so far, per ledger hour (Unix hours).</summary>
+    private sealed record BilledMonth(int Month, SortedDictionary<int, long> Hours);
+
     /// <summary>One key's evidence against its licence and thresholds: one rule per kind.</summary>
-    private sealed class KeyJudgement(KeyEvidence key, KeyLicence? licence, LicenceTerms terms, DetectionThresholds thresholds, Plan? plan, long nowHour)
+    private sealed class KeyJudgement(KeyEvidence key, KeyLicence? licence, LicenceTerms terms, DetectionThresholds thresholds, Plan? plan, long nowHour, BilledMonth? billed)
     {
         public FlagCandidate? Judge(string kind, long closedUntil)
         {
             var hours = key.Hours.Where(h => h.Hour >= closedUntil).ToList();
             return hours.Count == 0 ? null : kind switch
             {
-                FlagKinds.OverQuota => OverQuota(hours),
+                FlagKinds.OverQuota => plan?.OverQuota == OverQuotaBehaviour.Bill ? OverQuotaBilled(closedUntil) : OverQuota(hours),
                 FlagKinds.UnlicensedRoute => UnlicensedRoute(hours),
                 FlagKinds.UseAfterRevocation => UseAfterRevocation(hours),
                 FlagKinds.KeySharing => KeySharing(hours),
@@ -97,6 +141,66 @@ public sealed class ComplianceScan(
                 new() { ["callsAfterExhaustion"] = refused, ["threshold"] = thresholds.CallsAfterExhaustion, ["monthlyQuota"] = plan.MonthlyQuota, ["hours"] = active.Count },
                 $"{refused} calls after the monthly quota of {plan.MonthlyQuota} was used up (plan '{plan.Name}' blocks), over {active.Count} hour(s); the threshold is {thresholds.CallsAfterExhaustion}.");
         }
+
+        /// <summary>
+        /// Billing plans: billable calls this UTC month beyond <see cref="DetectionThresholds.OverQuotaBillMultiple"/> times
+        /// the included calls. The window runs from the hour the month's calls passed that line (or the end of a closed
+        /// flag, <paramref name="fromHour"/>, if later) to the last hour with billable calls; none without billable calls
+        /// since then. A plan that includes no calls has no multiple to exceed.
+        /// </summary>
+        private FlagCandidate? OverQuotaBilled(long fromHour)
+        {
+            if (billed is null || plan is null || plan.MonthlyQuota <= 0)
+            {
+                return null;
+            }
+
+            var multiple = thresholds.OverQuotaBillMultiple;
+            var line = (long)Math.Floor(multiple * plan.MonthlyQuota);
+            var calls = billed.Hours.Values.Sum();
+            if (calls <= line)
+            {
+                return null;
+            }
+
+            // The hour the running total first passed the line, in evidence hours (from 0001-01-01, not the Unix epoch).
+            long running = 0, crossedHour = 0;
+            foreach (var (hour, count) in billed.Hours)
+            {
+                running += count;
+                if (running > line)
+                {
+                    crossedHour = EvidenceHour(hour);
+                    break;
+                }
+            }
+
+            var lastHour = EvidenceHour(billed.Hours.Keys.Max());
+            var from = Math.Max(crossedHour, fromHour);
+            if (lastHour < from)
+            {
+                return null;
+            }
+
+            var month = UsageCalendar.MonthText(billed.Month);
+            var multipleText = multiple.ToString("0.##", CultureInfo.InvariantCulture);
+            return Candidate(
+                FlagKinds.OverQuota,
+                calls > 2 * line ? FlagSeverities.High : FlagSeverities.Medium,
+                from,
+                lastHour + 1,
+                new()
+                {
+                    ["billableCalls"] = calls,
+                    ["includedCalls"] = plan.MonthlyQuota,
+                    ["multiplePercent"] = (long)Math.Round(multiple * 100),
+                    ["threshold"] = line,
+                    ["month"] = long.Parse(month, CultureInfo.InvariantCulture),
+                },
+                $"{calls} billable calls in {month[..4]}-{month[4..]} (UTC), {(double)calls / plan.MonthlyQuota:0.##} times the {plan.MonthlyQuota} calls included in plan '{plan.Name}' (billed as overage); the threshold is {multipleText} times, {line} calls.");
+        }
+
+        private static long EvidenceHour(int ledgerHour) => UsageCalendar.HourStart(ledgerHour).UtcTicks / TimeSpan.TicksPerHour;
 
         private FlagCandidate? UnlicensedRoute(List<HourEvidence> hours)
         {
@@ -201,13 +305,17 @@ public sealed class ComplianceScan(
                 $"Active in {lastDay.Count} of the last 24 hours (UTC hours {hoursOfDay}) with {calls} calls delivering {records} records, about {distinct} of them distinct (±{RecordSketch.StandardError:P1}), for the declared purpose '{purpose}', which people use in their waking hours; thresholds: {thresholds.RoundTheClockHours} hours and {thresholds.HarvestingCalls} calls, {thresholds.HarvestingRecords} records or {thresholds.HarvestingDistinctRecords} distinct records.");
         }
 
-        private FlagCandidate Candidate(string kind, string severity, List<HourEvidence> hours, Dictionary<string, long> numbers, string summary) => new(
+        private FlagCandidate Candidate(string kind, string severity, List<HourEvidence> hours, Dictionary<string, long> numbers, string summary) =>
+            Candidate(kind, severity, hours.Min(h => h.Hour), hours.Max(h => h.Hour) + 1, numbers, summary);
+
+        /// <summary>A candidate over evidence hours [<paramref name="fromHour"/>, <paramref name="toHour"/>).</summary>
+        private FlagCandidate Candidate(string kind, string severity, long fromHour, long toHour, Dictionary<string, long> numbers, string summary) => new(
             kind,
             key.CustomerId,
             key.KeyId,
             severity,
-            new DateTimeOffset(hours.Min(h => h.Hour) * TimeSpan.TicksPerHour, TimeSpan.Zero),
-            new DateTimeOffset((hours.Max(h => h.Hour) + 1) * TimeSpan.TicksPerHour, TimeSpan.Zero),
+            new DateTimeOffset(fromHour * TimeSpan.TicksPerHour, TimeSpan.Zero),
+            new DateTimeOffset(toHour * TimeSpan.TicksPerHour, TimeSpan.Zero),
             numbers,
             summary,
             licence?.Purpose,

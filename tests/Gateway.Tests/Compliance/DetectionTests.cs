@@ -35,6 +35,13 @@ public sealed class DetectionTests(Azurite azurite) : SharedGatewayTest(azurite)
         settings["Gateway:Plans:tiny:OverQuota"] = "Block";
         settings["Gateway:Plans:tiny:RouteGroups:0"] = "alpha";
         settings["Gateway:Compliance:Plans:tiny:Detection:CallsAfterExhaustion"] = "10";
+        settings["Gateway:Plans:metered:RequestsPerSecond"] = "100000";
+        settings["Gateway:Plans:metered:Burst"] = "100000";
+        settings["Gateway:Plans:metered:MonthlyQuota"] = "4";
+        settings["Gateway:Plans:metered:OverQuota"] = "Bill";
+        settings["Gateway:Plans:metered:OveragePricePerThousand"] = "1";
+        settings["Gateway:Plans:metered:RouteGroups:0"] = "alpha";
+        settings["Gateway:Compliance:Plans:metered:Detection:OverQuotaBillMultiple"] = "2.5";
     }
 
     [Fact]
@@ -118,6 +125,52 @@ public sealed class DetectionTests(Azurite azurite) : SharedGatewayTest(azurite)
         Assert.Equal(FlagKinds.OverQuota, flag.Kind);
         Assert.Equal(15, flag.Evidence["callsAfterExhaustion"]);
         Assert.Equal(5, flag.Evidence["monthlyQuota"]);
+    }
+
+    [Fact]
+    public async Task BillingPlanKeyPastTheMultiple_RaisesOneOverQuotaFlag_ThatGrows()
+    {
+        var (id, key) = await KeyAsync("metered");
+        using var client = SyntheticClients.From(Gateway, "127.0.1.51", "batch/1.0");
+        await CallsAsync(client, key, "alpha/posts", 8, HttpStatusCode.OK);
+        _clock.Advance(TimeSpan.FromHours(1));
+        await CallsAsync(client, key, "alpha/posts", 3, HttpStatusCode.OK);
+        // Not billable on the plan (429 is outside the default billable set): must not count towards the month.
+        await CallsAsync(client, key, "alpha/status/429", 5, HttpStatusCode.TooManyRequests);
+        var crossed = TestClock.RunStart.AddHours(1);
+
+        // Advancing the clock may also run the gateway's own timed scan: the flags table, not one run's answer, is the outcome.
+        await ScanAsync();
+        var first = Assert.Single(await FlagsAsync(id));
+        _clock.Advance(TimeSpan.FromHours(1));
+        await CallsAsync(client, key, "alpha/posts", 12, HttpStatusCode.OK);
+        await ScanAsync();
+
+        var flag = Assert.Single(await FlagsAsync(id));
+        Assert.Equal(first.Id, flag.Id);
+        Assert.Equal((FlagKinds.OverQuota, FlagStatuses.Open, FlagSeverities.High), (flag.Kind, flag.Status, flag.Severity));
+        Assert.Equal(23, flag.Evidence["billableCalls"]);
+        Assert.Equal(4, flag.Evidence["includedCalls"]);
+        Assert.Equal(250, flag.Evidence["multiplePercent"]);
+        Assert.Equal(10, flag.Evidence["threshold"]);
+        Assert.Equal(203006, flag.Evidence["month"]);
+        Assert.Equal((crossed, crossed.AddHours(2)), (flag.From, flag.To));
+        Assert.Contains("23 billable calls in 2030-06", flag.Summary, StringComparison.Ordinal);
+        Assert.Contains("2.5 times", flag.Summary, StringComparison.Ordinal);
+        Assert.Equal((11L, FlagSeverities.Medium, crossed, crossed.AddHours(1)), (first.Evidence["billableCalls"], first.Severity, first.From, first.To));
+    }
+
+    [Fact]
+    public async Task BillingPlanKeyUnderTheMultiple_RaisesNoFlag()
+    {
+        var (id, key) = await KeyAsync("metered");
+        using var client = SyntheticClients.From(Gateway, "127.0.1.52", "batch/1.0");
+        await CallsAsync(client, key, "alpha/posts", 10, HttpStatusCode.OK);
+
+        var raised = await ScanAsync();
+
+        Assert.DoesNotContain(raised, f => f.KeyId == id);
+        Assert.Empty(await FlagsAsync(id));
     }
 
     [Fact]
