@@ -61,8 +61,8 @@ const palette = ['#1f6feb', '#2da44e', '#bf8700', '#8250df', '#cf222e', '#0a7d8c
 const charts = new WeakMap();
 
 /**
- * Calls per day from a usage report with day buckets: billable calls stacked by route group, rejected calls beside
- * them. Draws into the canvas with the given id (after lit has rendered it); a table of the same numbers is the text
+ * Calls per day from a usage report with day buckets: calls the API answered stacked by route group (which of them
+ * are billed depends on each key's plan: the totals say), rejected calls beside them. Draws into the canvas with the given id (after lit has rendered it); a table of the same numbers is the text
  * alternative.
  */
 export function drawDailyChart(canvasId, report) {
@@ -96,12 +96,12 @@ export function daily(report) {
     const i = index.get(b.start.slice(0, 10));
     if (i === undefined) continue;
     if (b.statusClass.startsWith('rejected')) { rejected[i] += b.count; continue; }
-    if (!/^\dxx$/.test(b.statusClass)) continue;
+    if (!/^(\dxx|429)$/.test(b.statusClass)) continue; // the upstream's answers; billable ones are in the totals
     if (!groups.has(b.routeGroup)) groups.set(b.routeGroup, new Array(days.length).fill(0));
     groups.get(b.routeGroup)[i] += b.count;
   }
   const series = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b))
-    .map(([group, data]) => ({ label: `${group} (billable)`, data, stack: 'billable' }));
+    .map(([group, data]) => ({ label: `${group} (answered)`, data, stack: 'answered' }));
   series.push({ label: 'Rejected', data: rejected, stack: 'rejected' });
   return { labels: days, series };
 }

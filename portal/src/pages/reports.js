@@ -84,7 +84,7 @@ export function reports(ctx) {
       <article><small>Flags</small><strong>${count(r.flags.length)}</strong></article>
     </div>
     <h2>Usage by day</h2>
-    ${r.daily.length === 0 ? empty('No calls in this month.') : dailyChart('report-daily', asUsage(r), `Calls per day in ${r.period}, billable by route group and refused`)}
+    ${r.daily.length === 0 ? empty('No calls in this month.') : dailyChart('report-daily', asUsage(r), `Calls per day in ${r.period}, answered by the API by route group, and refused`)}
     <h2>Keys</h2>
     ${r.keys.length === 0 ? empty('The customer had no key in this month.') : r.keys.map(keyRow)}
     <h2>Flags</h2>

@@ -77,7 +77,7 @@ export function usage(ctx) {
     </table></div>`;
   const customerView = (plan) => state.report === null ? loading('Loading usage…') : html`
     ${usageTotals(state.report)}
-    ${dailyChart('usage-chart', state.report, 'Calls per day (UTC): billable by route group, and rejected')}
+    ${dailyChart('usage-chart', state.report, 'Calls per day (UTC): answered by the API by route group, and rejected')}
     <section aria-labelledby="quota-title"><h2 id="quota-title">Quota this month, per key</h2>
       ${state.keys.filter((k) => k.status !== 'revoked').length === 0 ? empty('No live keys.') :
         state.keys.filter((k) => k.status !== 'revoked').map((k) => quotaBar(`${k.displayPrefix} (${plan(k.plan)?.displayName ?? k.plan})`, state.used.get(k.id) ?? 0, plan(k.plan)?.monthlyQuota ?? 0))}

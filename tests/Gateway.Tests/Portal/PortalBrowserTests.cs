@@ -77,7 +77,7 @@ public sealed class PortalBrowserTests(Azurite azurite) : PortalBrowserTest(azur
         await Assertions.Expect(page.GetByTestId("quota-used")).ToHaveTextAsync("5");
         await ShotAsync(page, "admin-usage");
         await page.GetByText("Show the numbers").ClickAsync();
-        await Assertions.Expect(page.Locator("table").Filter(new() { HasText = "alpha (billable)" })).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("table").Filter(new() { HasText = "alpha (answered)" })).ToBeVisibleAsync();
 
         await OpenAsync(page, $"#/customers/{customerId}", name);
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
