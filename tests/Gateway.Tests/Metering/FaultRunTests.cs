@@ -14,19 +14,16 @@ namespace Gateway.Tests.Metering;
 [Collection(UsesAzurite.Name)]
 public sealed class FaultRunTests(Azurite azurite, ITestOutputHelper output) : GatewayTest(azurite)
 {
-    private static readonly int CrashSent = Size("CRASH_FAULT_SENT", 3_000);
+    private static readonly int CrashSent = FaultRunSize.From("CRASH_FAULT_SENT", 3_000);
 
-    private static readonly int Kills = Size("CRASH_FAULT_KILLS", 3);
+    private static readonly int Kills = FaultRunSize.From("CRASH_FAULT_KILLS", 3);
 
-    private static readonly int OutageSent = Size("OUTAGE_FAULT_SENT", 3_000);
+    private static readonly int OutageSent = FaultRunSize.From("OUTAGE_FAULT_SENT", 3_000);
 
-    private static readonly int Freezes = Size("OUTAGE_FAULT_FREEZES", 3);
+    private static readonly int Freezes = FaultRunSize.From("OUTAGE_FAULT_FREEZES", 3);
 
     /// <summary>How long each freeze lasts at least: several flush intervals and key refreshes fail inside it.</summary>
     private static readonly TimeSpan FreezeLength = TimeSpan.FromSeconds(1.5);
-
-    private static int Size(string variable, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), out var size) && size > 0 ? size : fallback;
 
     [Fact]
     public async Task HardKills_UnderLoad_CountEveryServedCallExactlyOnce_AndEachCallInFlightAtTheKillAtMostOnce()

@@ -15,12 +15,9 @@ namespace Gateway.Tests.Quotas;
 public sealed class QuotaFaultTests(Azurite azurite, ITestOutputHelper output) : GatewayTest(azurite)
 {
     /// <summary>The CI size; <c>bench/quota-fault.sh</c> sets larger ones through the environment.</summary>
-    private static readonly int Quota = Size("QUOTA_FAULT_QUOTA", 300);
+    private static readonly int Quota = FaultRunSize.From("QUOTA_FAULT_QUOTA", 300);
 
-    private static readonly int Sent = Size("QUOTA_FAULT_SENT", 600);
-
-    private static int Size(string variable, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(variable), out var size) && size > 0 ? size : fallback;
+    private static readonly int Sent = FaultRunSize.From("QUOTA_FAULT_SENT", 600);
 
     [Fact]
     public async Task ThreeGateways_OneBlockingQuota_ConcurrentLoad_ServeExactlyTheQuota_AndRefuseEveryOtherCallAsQuotaExhausted()
